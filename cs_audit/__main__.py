@@ -1,0 +1,5 @@
+"""Entry point for ``python -m cs_audit``."""
+
+from cs_audit.cli import main
+
+main()

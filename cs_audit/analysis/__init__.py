@@ -1,0 +1,1 @@
+"""Analysis: pure functions from a conversation to facts (metrics, detections)."""

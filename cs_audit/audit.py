@@ -1,0 +1,58 @@
+"""The audit pipeline for one process: conversation → analysis facts → scored result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from cs_audit.analysis.response import AcknowledgementMatcher, response_metrics, timed_turns, turn_records
+from cs_audit.checks import ConversationFacts
+from cs_audit.model import Conversation, ConversationResult, InputSummary, SentimentTrajectory
+from cs_audit.parsers import ParsedFile
+from cs_audit.rubric import Rubric
+from cs_audit.scoring import score_conversation
+
+
+class Auditor:
+    """Holds what is loaded once (lexicons, models, the rubric) and audits conversations."""
+
+    def __init__(self, rubric: Rubric):
+        self.rubric = rubric
+        self.acknowledgements = AcknowledgementMatcher()
+        self.detectors: list = []
+
+    def audit(self, conversation: Conversation) -> ConversationResult:
+        """Analyse and score one conversation."""
+        rubric = self.rubric
+        messages = conversation.messages
+        turns = tuple(timed_turns(messages, self.acknowledgements, rubric.service_hours))
+        stamps = [m.timestamp for m in messages if m.timestamp is not None]
+        response = response_metrics(turns, bool(stamps), rubric.slow_after_s)
+        detections = tuple(sorted(
+            (found for detector in self.detectors for found in detector.detect(conversation)),
+            key=lambda d: (d.message_index, d.span[0], d.category),
+        ))
+        facts = ConversationFacts(conversation, turns, response, detections, rubric.slow_after_s)
+        card = score_conversation(facts, rubric)
+        return ConversationResult(
+            id=conversation.id, source=conversation.source, agents=conversation.agents,
+            start=min(stamps) if stamps else None, end=max(stamps) if stamps else None,
+            messages=messages, response=response,
+            turns=turn_records(messages, turns), sentiment=SentimentTrajectory(),
+            detections=detections, checks=card.checks, score=card.score, grade=card.grade,
+            passed=card.passed, critical=card.critical,
+        )
+
+
+@dataclass
+class AuditRun:
+    """All inputs read and all conversations audited, in input order."""
+
+    inputs: list[InputSummary] = field(default_factory=list)
+    results: list[ConversationResult] = field(default_factory=list)
+
+
+def audit_files(auditor: Auditor, parsed: Iterable[ParsedFile]) -> Iterator[tuple[InputSummary, list[ConversationResult]]]:
+    """Audit parsed files one at a time, yielding each file's summary and results."""
+    for parsed_file in parsed:
+        yield parsed_file.summary, [auditor.audit(c) for c in parsed_file.conversations]

@@ -1,0 +1,163 @@
+"""Kinds of rubric check: the parameters each accepts and how it judges a conversation.
+
+A rubric check names a ``kind`` and gives parameters (like a Vale rule's ``extends``). Each
+kind here declares its parameters, so the rubric loader validates them, and evaluates the
+analysis facts of one conversation into a pass/fail with a message and the message it concerns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cs_audit.analysis.response import TimedTurn
+from cs_audit.model import Conversation, Detection, ResponseMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFacts:
+    """What analysis found in one conversation; the only input of a check."""
+
+    conversation: Conversation
+    turns: tuple[TimedTurn, ...]
+    response: ResponseMetrics
+    detections: tuple[Detection, ...]
+    slow_after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A check's judgement; ``None`` from a kind means the check does not apply."""
+
+    passed: bool
+    message: str
+    message_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a check kind: its type, whether it is required, allowed values."""
+
+    type: type | tuple[type, ...]
+    required: bool = False
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckKind:
+    """A kind of check: documented parameters and an evaluation function."""
+
+    name: str
+    doc: str
+    params: dict[str, Param]
+    evaluate: Callable[[ConversationFacts, dict[str, Any]], Verdict | None]
+
+
+RESPONSE_METRICS = ("first_s", "avg_s", "max_s", "slow", "unanswered")
+PHRASE_MODES = ("require", "forbid")
+PHRASE_WINDOWS = ("any", "first", "last")
+ROLES_CHECKED = ("agent", "buyer", "bot", "any")
+
+
+def _format_seconds(seconds: float) -> str:
+    return f"{seconds:.0f} s"
+
+
+def _evaluate_response(facts: ConversationFacts, params: dict[str, Any]) -> Verdict | None:
+    metric = params["metric"]
+    limit = params["max"]
+    value = getattr(facts.response, metric)
+    if value is None:
+        return None
+    if metric == "first_s":
+        index = facts.turns[0].turn.messages[0].index
+        text = f"first reply after {_format_seconds(value)} (limit {_format_seconds(limit)})"
+        return Verdict(value <= limit, text, index)
+    if metric in ("avg_s", "max_s"):
+        label = "average" if metric == "avg_s" else "slowest"
+        offenders = [t for t in facts.turns if t.wait_s is not None and t.wait_s > limit]
+        index = offenders[0].turn.messages[0].index if offenders else None
+        text = f"{label} reply {_format_seconds(value)} (limit {_format_seconds(limit)})"
+        return Verdict(value <= limit, text, index)
+    if metric == "slow":
+        slow = [t for t in facts.turns if t.wait_s is not None and t.wait_s > facts.slow_after_s]
+        index = slow[0].turn.messages[0].index if slow else None
+        waits = ", ".join(_format_seconds(t.wait_s) for t in slow[:5])
+        text = (f"{value} repl{'y' if value == 1 else 'ies'} slower than "
+                f"{_format_seconds(facts.slow_after_s)}" + (f" ({waits})" if waits else "")
+                + f"; at most {limit:g} allowed")
+        return Verdict(value <= limit, text, index)
+    unanswered = [t for t in facts.turns if t.turn.reply is None]
+    index = unanswered[0].turn.messages[0].index if unanswered else None
+    text = f"{value} buyer turn{'' if value == 1 else 's'} left unanswered; at most {limit:g} allowed"
+    return Verdict(value <= limit, text, index)
+
+
+def _messages_in_window(facts: ConversationFacts, role: str, window: str, count: int) -> list[int]:
+    indexes = [m.index for m in facts.conversation.messages if role == "any" or m.role == role]
+    if window == "first":
+        return indexes[:count]
+    if window == "last":
+        return indexes[-count:]
+    return indexes
+
+
+def _evaluate_phrase(facts: ConversationFacts, params: dict[str, Any]) -> Verdict | None:
+    category = params["category"]
+    role = params.get("role", "agent")
+    window = params.get("window", "any")
+    allowed = set(_messages_in_window(facts, role, window, int(params.get("messages", 1))))
+    if not allowed:
+        return None
+    found = [d for d in facts.detections if d.category == category and d.message_index in allowed]
+    where = {"any": "", "first": f" in the first {params.get('messages', 1)} {role} message(s)",
+             "last": f" in the last {params.get('messages', 1)} {role} message(s)"}[window]
+    if params["mode"] == "require":
+        if found:
+            return Verdict(True, f"{category} found{where}: {found[0].text}", found[0].message_index)
+        return Verdict(False, f"no {category}{where}", min(allowed) if window != "last" else max(allowed))
+    if not found:
+        return Verdict(True, f"no {category}{where}")
+    first = found[0]
+    text = f"{category}: {first.text}"
+    if first.suggestion:
+        text += f" → {first.suggestion}"
+    if len(found) > 1:
+        text += f" (+{len(found) - 1} more)"
+    return Verdict(False, text, first.message_index)
+
+
+CHECK_KINDS: dict[str, CheckKind] = {
+    kind.name: kind for kind in (
+        CheckKind(
+            "response",
+            "A response-time metric of SPEC §3 must not exceed a limit.",
+            {
+                "metric": Param(str, True, RESPONSE_METRICS, doc="which metric to limit"),
+                "max": Param((int, float), True, minimum=0, doc="largest value that passes"),
+            },
+            _evaluate_response,
+        ),
+        CheckKind(
+            "phrase",
+            "A detection category must appear (require) or must not appear (forbid) "
+            "in the messages of a role, optionally only within the first or last N of them.",
+            {
+                "category": Param(str, True, doc="detection category id, e.g. tone.greeting"),
+                "mode": Param(str, True, PHRASE_MODES, doc="require or forbid"),
+                "role": Param(str, False, ROLES_CHECKED, doc="whose messages (default agent)"),
+                "window": Param(str, False, PHRASE_WINDOWS, doc="any, first or last (default any)"),
+                "messages": Param(int, False, minimum=1, doc="size of the first/last window"),
+            },
+            _evaluate_phrase,
+        ),
+    )
+}
+
+
+def kind_names() -> Sequence[str]:
+    """Names of all check kinds, for error messages."""
+    return tuple(CHECK_KINDS)

@@ -1,0 +1,180 @@
+"""The ``cs-audit`` command line: options, progress, exit codes. No analysis happens here."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+
+from cs_audit import __version__
+from cs_audit.aggregate import totals
+from cs_audit.audit import Auditor
+from cs_audit.model import SEVERITY_RANK, ConversationResult, InputSummary
+from cs_audit.parsers import INPUT_FORMATS, collect_paths, parse_all
+from cs_audit.reporters import Report, output_format
+from cs_audit.rubric import Rubric, RubricError, load_rubric
+
+EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
+STDOUT_FORMATS = ("table", "json", "none")
+MAX_WARNINGS = 20
+# Below this many conversations a run is over before a bar would be useful.
+PROGRESS_FROM = 200
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix (bad rubric, unreadable input): message, then exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def _load_rubric_or_fail(reference: str) -> Rubric:
+    try:
+        return load_rubric(reference)
+    except RubricError as error:
+        raise UserError(f"invalid rubric: {error}") from None
+    except FileNotFoundError as error:
+        raise UserError(str(error)) from None
+
+
+def gate_exit_code(results: Sequence[ConversationResult], fail_under: float | None,
+                   fail_on: str) -> tuple[int, list[str]]:
+    """Decide the exit code from the results and the gates; return it with the reasons."""
+    reasons = []
+    if fail_under is not None and results:
+        mean = sum(r.score for r in results) / len(results)
+        if mean < fail_under:
+            reasons.append(f"mean score {mean:.1f} is below --fail-under {fail_under:g}")
+    if fail_on != "never":
+        threshold = SEVERITY_RANK[fail_on]
+        failing = [c for r in results for c in r.checks
+                   if not c.passed and SEVERITY_RANK[c.severity] <= threshold]
+        if failing:
+            reasons.append(f"{len(failing)} failed check(s) at or above '{fail_on}' (--fail-on)")
+    return (EXIT_GATE if reasons else EXIT_OK), reasons
+
+
+def _warn_problems(inputs: Sequence[InputSummary]) -> None:
+    shown = 0
+    total = sum(len(summary.problems) for summary in inputs)
+    for summary in inputs:
+        for problem in summary.problems:
+            if shown == MAX_WARNINGS:
+                click.echo(f"warning: … and {total - shown} more input problem(s), listed in the "
+                           "JSON and Excel reports", err=True)
+                return
+            where = f"{summary.path}:{problem.line}" if problem.line else summary.path
+            click.echo(f"warning: {where}: {problem.reason}", err=True)
+            shown += 1
+
+
+def _masker(mask: bool) -> Callable[[str], str]:
+    if not mask:
+        return lambda text: text
+    from cs_audit.analysis.pii import mask_text
+    return mask_text
+
+
+def _audit_with_progress(auditor: Auditor, conversations: list, quiet: bool) -> list[ConversationResult]:
+    if quiet or len(conversations) < PROGRESS_FROM or not sys.stderr.isatty():
+        return [auditor.audit(conversation) for conversation in conversations]
+    with click.progressbar(conversations, label="auditing", file=sys.stderr,
+                           show_pos=True) as bar:
+        return [auditor.audit(conversation) for conversation in bar]
+
+
+def _write_outputs(report: Report, outputs: Sequence[str]) -> None:
+    from cs_audit.reporters.json_report import write_json, write_jsonl
+    from cs_audit.reporters.xlsx import write_xlsx
+
+    for output in outputs:
+        kind = output_format(output)
+        try:
+            if kind == "xlsx":
+                counts = write_xlsx(report, output)
+                if counts.replaced_characters or counts.cut_texts:
+                    click.echo(f"note: {output}: {counts.replaced_characters} character(s) Excel "
+                               f"cannot hold were replaced by �, {counts.cut_texts} text(s) over "
+                               "32,767 characters were cut", err=True)
+            else:
+                with open(output, "w", encoding="utf-8", newline="\n") as stream:
+                    (write_json if kind == "json" else write_jsonl)(report, stream)
+        except OSError as error:
+            raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cs-audit")
+def main() -> None:
+    """Audit e-commerce customer-service chat logs: response times, politeness,
+    off-platform risk, sentiment and disputes, scored against a service rubric."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
+              help="Bundled rubric name (see `rubrics/`) or a TOML rubric file.")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
+              help="Write a report; the extension picks the format (.json, .jsonl, .xlsx). Repeatable.")
+@click.option("--format", "stdout_format", type=click.Choice(STDOUT_FORMATS), default="table",
+              show_default=True, help="What to print on standard output.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="SCORE",
+              help="Exit 1 if the mean conversation score is below SCORE.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="never", show_default=True,
+              help="Exit 1 if any check at or above this severity fails.")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True,
+              help="Input format; auto sniffs each file's content, then its extension.")
+@click.option("--encoding", default="auto", show_default=True, metavar="NAME",
+              help="Text encoding of CSV/JSONL inputs; auto = BOM, else UTF-8, else GB18030.")
+@click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no input-problem warnings.")
+def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], stdout_format: str,
+          fail_under: float | None, fail_on: str, input_format: str, encoding: str,
+          no_mask: bool, quiet: bool) -> None:
+    """Audit chat exports in PATHS (files, or folders walked recursively in sorted order).
+
+    Exit status: 0 when no gate failed, 1 when --fail-under or --fail-on failed, 2 for usage
+    errors, an invalid rubric, or when no input could be read at all.
+    """
+    for output in outputs:
+        if output_format(output) is None:
+            raise click.BadParameter(f"{output}: unknown report type; use .json, .jsonl or .xlsx",
+                                     param_hint="-o/--output")
+    rubric = _load_rubric_or_fail(rubric_ref)
+    try:
+        files = collect_paths(paths)
+    except FileNotFoundError as error:
+        raise UserError(str(error)) from None
+    if not files:
+        raise UserError("no supported input files (.csv, .jsonl, .xlsx) in " + ", ".join(map(str, paths)))
+
+    auditor = Auditor(rubric)
+    inputs: list[InputSummary] = []
+    conversations = []
+    for parsed in parse_all(files, input_format, encoding):
+        inputs.append(parsed.summary)
+        conversations.extend(parsed.conversations)
+    if not any(summary.readable for summary in inputs):
+        details = "; ".join(f"{s.path}: {s.error}" for s in inputs)
+        raise UserError(f"no input could be read: {details}")
+    if not quiet:
+        _warn_problems(inputs)
+
+    results = _audit_with_progress(auditor, conversations, quiet)
+    grade_order = tuple(grade for _, grade in rubric.grades)
+    report = Report(rubric, inputs, results, totals(results, inputs, rubric.slow_after_s, grade_order),
+                    _masker(not no_mask))
+    _write_outputs(report, outputs)
+    if stdout_format == "table":
+        from cs_audit.reporters.table import write_table
+        write_table(report, sys.stdout)
+    elif stdout_format == "json":
+        from cs_audit.reporters.json_report import write_json
+        write_json(report, sys.stdout)
+
+    code, reasons = gate_exit_code(results, fail_under, fail_on)
+    for reason in reasons:
+        click.echo(f"gate failed: {reason}", err=True)
+    sys.exit(code)

@@ -1,0 +1,171 @@
+"""The domain types every module speaks: messages in, findings and results out.
+
+All are frozen: a parsed conversation is never edited by analysis, and a result is never
+edited by a reporter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+ROLES = ("buyer", "agent", "bot", "system")
+SEVERITIES = ("critical", "major", "minor", "info")
+# Lower number = more severe; used for --fail-on and for sorting findings.
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+# SPEC §4 detection categories (stable ids).
+DETECTION_CATEGORIES = (
+    "tone.greeting", "tone.thanks", "tone.apology", "tone.empathy", "tone.wait", "tone.closing",
+    "tone.rude", "risk.contact", "risk.payment", "risk.review", "buyer.escalation",
+    "pii.phone", "pii.id_card", "pii.bank_card",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message, in conversation order.
+
+    ``index`` is the position within the conversation after ordering (SPEC ``message_index``);
+    ``line`` is where it was read in its file (1-based; the header is line 1 of a CSV).
+    """
+
+    index: int
+    role: str
+    text: str
+    timestamp: datetime | None = None
+    sender: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Messages sharing a conversation id, ordered by time (ties keep file order)."""
+
+    id: str
+    source: str
+    messages: tuple[Message, ...]
+
+    @property
+    def agents(self) -> tuple[str, ...]:
+        """Distinct agent senders in order of first appearance ("" when unnamed)."""
+        seen: dict[str, None] = {}
+        for message in self.messages:
+            if message.role == "agent":
+                seen.setdefault(message.sender, None)
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """A record that could not be read: where it is and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputSummary:
+    """What one input file yielded: counts and the records it could not read."""
+
+    path: str
+    format: str
+    encoding: str | None
+    rows: int
+    messages: int
+    conversations: int
+    problems: tuple[InputProblem, ...] = ()
+    error: str | None = None  # the whole file could not be read
+
+    @property
+    def readable(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """Something a message says: a polite phrase, a rude one, an off-platform request, PII.
+
+    ``span`` is the [start, end) character range in the message's original text and ``text``
+    the original characters there. ``note`` explains a context decision and ``suggestion`` is
+    what to say instead (rude phrasing); both may be empty.
+    """
+
+    category: str
+    message_index: int
+    role: str
+    span: tuple[int, int]
+    text: str
+    note: str = ""
+    suggestion: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One rubric check applied to one conversation."""
+
+    rule: str
+    severity: str
+    passed: bool
+    points: float
+    max_points: float
+    message: str
+    message_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One buyer turn reduced to what aggregates need: when, who answered, how long it waited.
+
+    ``agent`` is the replying agent, or for an unanswered turn the agent who spoke last before
+    it ("" when no agent spoke at all); ``wait_s`` is None when unanswered or untimed.
+    """
+
+    first_index: int
+    start: datetime | None
+    answered: bool
+    agent: str
+    wait_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMetrics:
+    """SPEC §3 response times of one conversation; ``None`` where there are no timestamps."""
+
+    first_s: float | None
+    avg_s: float | None
+    max_s: float | None
+    slow: int | None
+    unanswered: int
+    turns: int
+    kpis: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentTrajectory:
+    """Buyer sentiment (snownlp positive probability) through a conversation."""
+
+    first: float | None = None
+    last: float | None = None
+    min: float | None = None
+    drop: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationResult:
+    """Everything the audit concluded about one conversation; what reporters consume."""
+
+    id: str
+    source: str
+    agents: tuple[str, ...]
+    start: datetime | None
+    end: datetime | None
+    messages: tuple[Message, ...]
+    response: ResponseMetrics
+    turns: tuple[TurnRecord, ...]
+    sentiment: SentimentTrajectory
+    detections: tuple[Detection, ...]
+    checks: tuple[CheckResult, ...]
+    score: float
+    grade: str
+    passed: bool
+    critical: bool

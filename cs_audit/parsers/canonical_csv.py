@@ -1,0 +1,66 @@
+"""Canonical CSV (SPEC §2): a header row, then one message a row."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from cs_audit.parsers.records import ConversationBuilder, MissingColumns, map_header
+from cs_audit.parsers.text import decode_bytes
+
+# Chat messages are short; a field this long is a broken quote swallowing the rest of the file.
+FIELD_SIZE_LIMIT = 1_000_000
+
+
+class FileUnreadable(ValueError):
+    """Nothing in the file can be read; carries the line to point at."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") -> str:
+    """Read a canonical CSV into ``builder``; return the encoding used.
+
+    Each record is reported with the line it starts on; a record with the wrong number of
+    fields is a problem, not a guess.
+    """
+    text, used = decode_bytes(path.read_bytes(), encoding)
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    positions: dict[int, str] = {}
+    next_line = 1
+    while True:
+        start_line = next_line
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            if header is None:
+                raise FileUnreadable(start_line, f"CSV header cannot be read: {error}") from None
+            builder.problem(start_line, f"CSV syntax error: {error}")
+            # The reader cannot resynchronise after a broken quote: what follows is one field.
+            break
+        finally:
+            next_line = reader.line_num + 1
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank line: not a record
+        if header is None:
+            header = row
+            try:
+                positions = map_header(row)
+            except MissingColumns as error:
+                raise FileUnreadable(start_line, str(error)) from None
+            continue
+        if len(row) != len(header):
+            builder.problem(start_line, f"expected {len(header)} fields, found {len(row)}")
+            continue
+        builder.add(start_line, {column: row[position] for position, column in positions.items()})
+    if header is None:
+        raise FileUnreadable(1, "empty file: no header row")
+    return used

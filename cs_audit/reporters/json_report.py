@@ -1,0 +1,127 @@
+"""The JSON report of SPEC §4 (``-o x.json``, ``--format json``) and its JSONL form."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import IO, Any
+
+from cs_audit.aggregate import GroupTotals, ResponseTotals
+from cs_audit.model import ConversationResult, InputSummary, ResponseMetrics
+from cs_audit.reporters import Report
+
+SCHEMA = "cs-audit/1"
+
+
+def _number(value: float | None, digits: int = 1) -> float | int | None:
+    """A JSON-safe number: never NaN or infinity; whole values written as integers."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    rounded = round(float(value), digits)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat(sep=" ", timespec="seconds") if moment else None
+
+
+def input_entry(summary: InputSummary) -> dict[str, Any]:
+    """One ``inputs[]`` entry."""
+    entry: dict[str, Any] = {
+        "path": summary.path, "format": summary.format, "encoding": summary.encoding,
+        "rows": summary.rows, "messages": summary.messages,
+        "conversations": summary.conversations,
+        "problems": [{"line": p.line, "reason": p.reason} for p in summary.problems],
+        "readable": summary.readable,
+    }
+    return entry
+
+
+def _response(metrics: ResponseMetrics) -> dict[str, Any]:
+    return {
+        "first_s": _number(metrics.first_s), "avg_s": _number(metrics.avg_s),
+        "max_s": _number(metrics.max_s), "slow": metrics.slow,
+        "unanswered": metrics.unanswered, "turns": metrics.turns,
+        "kpis": {key: _number(value, 4) for key, value in metrics.kpis.items()},
+    }
+
+
+def _response_totals(totals: ResponseTotals) -> dict[str, Any]:
+    return {
+        "turns": totals.turns, "answered": totals.answered, "unanswered": totals.unanswered,
+        "avg_s": _number(totals.avg_s), "max_s": _number(totals.max_s), "slow": totals.slow,
+    }
+
+
+def _group(group: GroupTotals) -> dict[str, Any]:
+    return {
+        "conversations": group.conversations, "messages": group.messages,
+        "score_mean": _number(group.score_mean, 2), "passed": group.passed,
+        "failed": group.failed, "pass_rate": _number(group.pass_rate, 4),
+        "critical": group.critical, "grades": group.grades,
+        "failed_checks": group.failed_rules, "response": _response_totals(group.response),
+    }
+
+
+def conversation_entry(result: ConversationResult, report: Report) -> dict[str, Any]:
+    """One ``conversations[]`` entry, with chat-derived text passed through ``report.show``."""
+    show = report.show
+    sentiment = result.sentiment
+    return {
+        "id": result.id, "source": result.source,
+        "agents": [show(agent) for agent in result.agents],
+        "start": _time(result.start), "end": _time(result.end),
+        "messages": len(result.messages), "score": _number(result.score),
+        "grade": result.grade, "passed": result.passed, "critical": result.critical,
+        "metrics": {
+            "response": _response(result.response),
+            "sentiment": {
+                "first": _number(sentiment.first, 4), "last": _number(sentiment.last, 4),
+                "min": _number(sentiment.min, 4), "drop": _number(sentiment.drop, 4),
+            },
+        },
+        "detections": [
+            {"category": d.category, "message_index": d.message_index, "role": d.role,
+             "span": list(d.span), "text": show(d.text), "note": d.note,
+             "suggestion": d.suggestion}
+            for d in result.detections
+        ],
+        "checks": [
+            {"rule": c.rule, "severity": c.severity, "passed": c.passed,
+             "points": _number(c.points, 2), "max_points": _number(c.max_points, 2),
+             "message": show(c.message), "message_index": c.message_index}
+            for c in result.checks
+        ],
+    }
+
+
+def build_document(report: Report) -> dict[str, Any]:
+    """The whole SPEC §4 document as plain Python data."""
+    run = report.totals
+    summary = _group(run.summary)
+    summary["input_problems"] = run.input_problems
+    summary["unreadable_files"] = run.unreadable_files
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "cs-audit", "version": report.tool_version},
+        "rubric": {"name": report.rubric.name, "source": report.rubric.source},
+        "inputs": [input_entry(summary_) for summary_ in report.inputs],
+        "summary": summary,
+        "agents": [{"agent": report.show(a.agent), **_group(a.totals)} for a in run.agents],
+        "conversations": [conversation_entry(result, report) for result in report.results],
+    }
+
+
+def write_json(report: Report, stream: IO[str]) -> None:
+    """Write the JSON report (UTF-8 text, Chinese kept readable, stable key order)."""
+    json.dump(build_document(report), stream, ensure_ascii=False, indent=2, allow_nan=False)
+    stream.write("\n")
+
+
+def write_jsonl(report: Report, stream: IO[str]) -> None:
+    """Write one conversation entry a line (for streaming consumers)."""
+    for result in report.results:
+        stream.write(json.dumps(conversation_entry(result, report), ensure_ascii=False,
+                                allow_nan=False))
+        stream.write("\n")

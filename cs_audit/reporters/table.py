@@ -1,0 +1,59 @@
+"""The terminal table (``--format table``): one row per conversation, then a totals row."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from tabulate import tabulate
+
+from cs_audit.aggregate import agent_name
+from cs_audit.reporters import Report
+
+HEADERS = ["conversation", "agents", "msgs", "score", "grade", "pass", "first_s", "avg_s",
+           "slow", "unans", "failed checks"]
+MAX_FAILED_SHOWN = 3
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _escape(text: str) -> str:
+    """Terminal-safe text: control characters (escape sequences, newlines) shown, not obeyed."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def render_table(report: Report) -> str:
+    """The table as text."""
+    rows = []
+    for result in report.results:
+        r = result.response
+        failed = [c.rule for c in result.checks if not c.passed]
+        shown = ", ".join(failed[:MAX_FAILED_SHOWN]) + (f" +{len(failed) - MAX_FAILED_SHOWN}"
+                                                        if len(failed) > MAX_FAILED_SHOWN else "")
+        agents = ", ".join(agent_name(a).split(":")[-1] for a in result.agents) or "-"
+        rows.append([
+            _escape(result.id), _escape(report.show(agents)), len(result.messages),
+            f"{result.score:.1f}", result.grade,
+            "CRIT" if result.critical else ("yes" if result.passed else "no"),
+            _seconds(r.first_s), _seconds(r.avg_s), "-" if r.slow is None else r.slow,
+            r.unanswered, shown,
+        ])
+    summary = report.totals.summary
+    mean = "-" if summary.score_mean is None else f"{summary.score_mean:.1f}"
+    rows.append([
+        f"TOTAL {summary.conversations}", f"{len(report.totals.agents)} agents", summary.messages,
+        mean, "", f"{summary.passed}/{summary.conversations}", "",
+        _seconds(summary.response.avg_s), summary.response.slow, summary.response.unanswered,
+        f"{summary.critical} critical",
+    ])
+    return tabulate(rows, headers=HEADERS, tablefmt="simple", disable_numparse=True)
+
+
+def write_table(report: Report, stream: IO[str]) -> None:
+    """Print the table, followed by a line on input problems when there were any."""
+    stream.write(render_table(report) + "\n")
+    run = report.totals
+    if run.input_problems:
+        stream.write(f"\n{run.input_problems} input problem(s) in "
+                     f"{sum(1 for i in report.inputs if i.problems)} file(s); see the JSON or Excel report.\n")

@@ -157,7 +157,8 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
         inputs.append(parsed.summary)
         conversations.extend(parsed.conversations)
     if not any(summary.readable for summary in inputs):
-        details = "; ".join(f"{s.path}: {s.error}" for s in inputs)
+        details = "; ".join(f"{s.path}:{s.problems[0].line}: {s.error}" if s.problems[0].line
+                            else f"{s.path}: {s.error}" for s in inputs)
         raise UserError(f"no input could be read: {details}")
     if not quiet:
         _warn_problems(inputs)

@@ -15,10 +15,12 @@ def parse_xlsx(path: Path, builder: ConversationBuilder, encoding: str = "auto")
     """Read the first sheet of a workbook into ``builder`` (streaming, read-only).
 
     Row numbers are the sheet's own, so a problem points at the row a user sees in Excel.
+    Formula cells are read as their formula text: in a chat export, "=…" is what somebody
+    typed and Excel took for a formula, and it has no cached value to read anyway.
     ``encoding`` is accepted for a uniform signature and ignored: XLSX is always UTF-8 XML.
     """
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise FileUnreadable(1, f"not a readable XLSX workbook: {error}") from None
     try:

@@ -21,7 +21,7 @@ from cs_audit.model import Conversation, InputProblem, Message
 SHOP_TIMEZONE = timezone(timedelta(hours=8))
 
 COLUMN_ALIASES = {
-    "conversation_id": ("conversation_id", "会话id", "会话编号"),
+    "conversation_id": ("conversation_id", "会话ID", "会话编号"),
     "timestamp": ("timestamp", "时间"),
     "role": ("role", "角色"),
     "sender": ("sender", "发送人"),

@@ -1,0 +1,67 @@
+"""Shared fixtures: building small inputs and running the CLI in-process."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cs_audit.cli import main
+from cs_audit.model import Conversation, Message
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+HEADER = ("conversation_id", "timestamp", "role", "sender", "text")
+
+
+def csv_text(rows, header=HEADER) -> str:
+    """CSV text for ``rows`` (tuples in header order)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_csv(path: Path, rows, header=HEADER, encoding="utf-8") -> Path:
+    path.write_bytes(csv_text(rows, header).encode(encoding))
+    return path
+
+
+def conversation(*specs, conversation_id="C1") -> Conversation:
+    """A conversation from ``(role, "HH:MM:SS" or None, text[, sender])`` tuples on 2024-04-15."""
+    messages = []
+    for index, spec in enumerate(specs):
+        role, clock, text, *rest = spec
+        stamp = datetime.fromisoformat(f"2024-04-15 {clock}") if clock else None
+        sender = rest[0] if rest else ("shop:amy" if role == "agent" else "")
+        messages.append(Message(index, role, text, stamp, sender, index + 2))
+    return Conversation(conversation_id, "test.csv", tuple(messages))
+
+
+@pytest.fixture
+def run_cli():
+    """Run ``cs-audit`` in-process; returns the click Result (stdout and stderr kept apart)."""
+    def run(*args: str):
+        try:
+            runner = CliRunner(mix_stderr=False)
+        except TypeError:  # click >= 8.2 always keeps them apart
+            runner = CliRunner()
+        return runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
+    return run
+
+
+@pytest.fixture
+def audit_json(run_cli, tmp_path):
+    """Audit paths and return (exit code, parsed JSON report)."""
+    def run(*args: str):
+        out = tmp_path / "report.json"
+        result = run_cli("audit", *args, "-o", out, "--format", "none", "-q")
+        document = json.loads(out.read_text(encoding="utf-8")) if out.exists() else None
+        return result.exit_code, document
+    return run

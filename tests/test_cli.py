@@ -1,0 +1,173 @@
+"""The command line: exit codes, gates, errors, outputs and help."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+
+from cs_audit.cli import main
+from conftest import SAMPLES, write_csv
+
+GOOD = [("C1", "2024-04-15 10:00:00", "buyer", "", "在吗"),
+        ("C1", "2024-04-15 10:00:20", "agent", "s:a", "亲，您好，在的，请问有什么可以帮您？"),
+        ("C1", "2024-04-15 10:00:40", "buyer", "", "好的谢谢"),
+        ("C1", "2024-04-15 10:00:50", "agent", "s:a", "不客气，祝您生活愉快")]
+SLOW = [("C2", "2024-04-15 10:00:00", "buyer", "", "在吗"),
+        ("C2", "2024-04-15 10:20:00", "agent", "s:b", "在")]
+
+
+def test_clean_audit_exits_0(run_cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", GOOD)
+    result = run_cli("audit", path)
+    assert result.exit_code == 0, result.output
+    assert "C1" in result.stdout
+
+
+def test_fail_under_exits_1_with_the_reason(run_cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", SLOW)
+    result = run_cli("audit", path, "--fail-under", "90", "--format", "none")
+    assert result.exit_code == 1
+    assert "below --fail-under 90" in result.stderr
+
+
+def test_fail_under_passes_when_mean_is_high_enough(run_cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", SLOW)
+    assert run_cli("audit", path, "--fail-under", "0").exit_code == 0
+
+
+@pytest.mark.parametrize("fail_on, expected", [("never", 0), ("critical", 0), ("major", 1), ("minor", 1)])
+def test_fail_on_severity(run_cli, tmp_path, fail_on, expected):
+    path = write_csv(tmp_path / "a.csv", SLOW)  # fails major response checks, no critical
+    assert run_cli("audit", path, "--fail-on", fail_on, "--format", "none").exit_code == expected
+
+
+def test_invalid_rubric_exits_2_naming_file_and_line(run_cli, tmp_path):
+    rubric = tmp_path / "r.toml"
+    rubric.write_text('name = "x"\nbogus = 1\n', encoding="utf-8")
+    result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "--rubric", rubric)
+    assert result.exit_code == 2
+    assert f"{rubric}:2: unknown key 'bogus'" in result.stderr
+
+
+def test_unknown_rubric_name_exits_2(run_cli, tmp_path):
+    result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "--rubric", "nope")
+    assert result.exit_code == 2 and "nope" in result.stderr
+
+
+def test_missing_input_path_exits_2(run_cli, tmp_path):
+    result = run_cli("audit", tmp_path / "missing.csv")
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_folder_without_inputs_exits_2(run_cli, tmp_path):
+    (tmp_path / "x.md").write_text("hi")
+    assert run_cli("audit", tmp_path).exit_code == 2
+
+
+def test_nothing_readable_exits_2_naming_file_and_line(run_cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("who,what\n1,2\n", encoding="utf-8")
+    result = run_cli("audit", bad)
+    assert result.exit_code == 2
+    assert f"{bad}:1: missing required column" in result.stderr
+
+
+def test_corrupt_file_among_good_ones_is_reported_and_the_rest_audited(audit_json, tmp_path):
+    write_csv(tmp_path / "a.csv", GOOD)
+    (tmp_path / "b.xlsx").write_bytes(b"PK\x03\x04garbage")
+    (tmp_path / "c.csv").write_bytes(b"conversation_id,role,text\n\xff\xfe\xfd,buyer,x\n")
+    code, report = audit_json(tmp_path)
+    assert code == 0
+    by_path = {entry["path"].split("/")[-1]: entry for entry in report["inputs"]}
+    assert by_path["a.csv"]["readable"] and by_path["a.csv"]["messages"] == 4
+    assert not by_path["b.xlsx"]["readable"] and by_path["b.xlsx"]["problems"]
+    assert not by_path["c.csv"]["readable"]
+    assert by_path["c.csv"]["problems"][0]["line"] == 2
+    assert [c["id"] for c in report["conversations"]] == ["C1"]
+    assert report["summary"]["unreadable_files"] == 2
+
+
+def test_input_problems_are_warned_on_stderr_and_listed(run_cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", GOOD + [("C1", "x", "buyer", "", "hi")])
+    result = run_cli("audit", path)
+    assert result.exit_code == 0
+    assert f"warning: {path}:6: bad timestamp" in result.stderr
+
+
+def test_several_outputs_at_once(run_cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", GOOD + SLOW)
+    outputs = [tmp_path / "r.json", tmp_path / "r.jsonl", tmp_path / "r.xlsx"]
+    args = [arg for out in outputs for arg in ("-o", out)]
+    assert run_cli("audit", path, *args, "--format", "none").exit_code == 0
+    assert json.loads(outputs[0].read_text())["summary"]["conversations"] == 2
+    lines = outputs[1].read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["C1", "C2"]
+    assert outputs[2].stat().st_size > 0
+
+
+def test_unknown_output_extension_is_a_usage_error(run_cli, tmp_path):
+    result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "-o", tmp_path / "r.pdf")
+    assert result.exit_code == 2 and "unknown report type" in result.stderr
+
+
+def test_unwritable_output_exits_2(run_cli, tmp_path):
+    result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "-o", tmp_path / "no" / "r.json")
+    assert result.exit_code == 2 and "cannot write" in result.stderr
+
+
+def test_format_json_prints_the_report(run_cli, tmp_path):
+    result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "--format", "json")
+    assert json.loads(result.stdout)["schema"] == "cs-audit/1"
+
+
+def test_format_none_prints_nothing(run_cli, tmp_path):
+    result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "--format", "none")
+    assert result.stdout == ""
+
+
+def test_bad_option_value_exits_2(run_cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", GOOD)
+    assert run_cli("audit", path, "--fail-on", "sometimes").exit_code == 2
+    assert run_cli("audit", path, "--fail-under", "150").exit_code == 2
+
+
+def test_the_samples_audit_runs(run_cli):
+    result = run_cli("audit", SAMPLES, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "TOTAL 33" in result.stdout
+
+
+def test_table_escapes_control_characters(run_cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [("C\x1b[31m1", "2024-04-15 10:00:00", "buyer", "", "hi")])
+    result = run_cli("audit", path)
+    assert "\x1b" not in result.stdout
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, prefix + (name,))
+
+
+def test_every_command_and_option_has_help_text():
+    assert main.help
+    for path, command in _commands(main):
+        assert command.help, f"{' '.join(path)} has no help"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{' '.join(path)} {param.opts} has no help"
+
+
+def test_help_runs(run_cli):
+    result = run_cli("audit", "--help")
+    assert result.exit_code == 0 and "--fail-under" in result.stdout
+
+
+def test_python_dash_m_entry_point():
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "cs_audit", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and "cs-audit" in result.stdout

@@ -1,0 +1,83 @@
+"""Scoring: points, applicability, grades, pass_score and critical failures."""
+
+from __future__ import annotations
+
+import textwrap
+
+from cs_audit.audit import Auditor
+from cs_audit.rubric import load_rubric
+from conftest import conversation
+
+RUBRIC = """
+name = "t"
+pass_score = 75
+[grades]
+good = 75
+bad = 0
+[response]
+slow_after_s = 60
+[checks.first]
+kind = "response"
+title = "first"
+severity = "major"
+points = 30
+metric = "first_s"
+max = 30
+[checks.answered]
+kind = "response"
+title = "answered"
+severity = "critical"
+points = 10
+metric = "unanswered"
+max = 0
+[checks.slow]
+kind = "response"
+title = "slow"
+severity = "minor"
+points = 60
+metric = "slow"
+max = 0
+"""
+
+
+def auditor(tmp_path, text=RUBRIC):
+    path = tmp_path / "r.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return Auditor(load_rubric(str(path)))
+
+
+def test_score_is_share_of_points_over_applicable_checks(tmp_path):
+    conv = conversation(("buyer", "10:00:00", "a"), ("agent", "10:00:45", "x"))
+    result = auditor(tmp_path).audit(conv)
+    by_rule = {c.rule: c for c in result.checks}
+    assert not by_rule["first"].passed and by_rule["first"].points == 0
+    assert by_rule["answered"].passed and by_rule["slow"].passed
+    assert result.score == 70.0
+    assert result.grade == "bad" and not result.passed and not result.critical
+
+
+def test_checks_that_do_not_apply_cost_nothing(tmp_path):
+    conv = conversation(("buyer", None, "a"), ("agent", None, "x"))
+    result = auditor(tmp_path).audit(conv)
+    assert [c.rule for c in result.checks] == ["answered"]
+    assert result.score == 100.0 and result.passed
+
+
+def test_failed_critical_check_fails_whatever_the_score(tmp_path):
+    conv = conversation(("buyer", "10:00:00", "a"), ("agent", "10:00:10", "x"), ("buyer", "10:01:00", "b?"))
+    result = auditor(tmp_path).audit(conv)
+    assert result.score == 90.0 and result.grade == "good"
+    assert result.critical and not result.passed
+
+
+def test_check_points_at_the_message_it_concerns(tmp_path):
+    conv = conversation(("buyer", "10:00:00", "a"), ("agent", "10:00:10", "x"),
+                        ("buyer", "10:01:00", "b"), ("agent", "10:03:00", "y"))
+    slow = {c.rule: c for c in auditor(tmp_path).audit(conv).checks}["slow"]
+    assert not slow.passed and slow.message_index == 2
+    assert "120 s" in slow.message
+
+
+def test_no_checks_apply_scores_100(tmp_path):
+    result = auditor(tmp_path).audit(conversation(("agent", None, "亲在吗")))
+    assert result.score == 100.0 and result.passed

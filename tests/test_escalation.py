@@ -1,0 +1,94 @@
+"""Buyer escalation: the context rules from the lexicon (the example table runs in test_examples.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cs_audit.analysis.escalation import CATEGORY, EscalationDetector
+from cs_audit.lexicon import LexiconError
+from cs_audit.model import Conversation, Message
+
+
+
+
+@pytest.fixture(scope="module")
+def detector() -> EscalationDetector:
+    return EscalationDetector()
+
+
+def one_message(role: str, text: str) -> Conversation:
+    return Conversation(id="c1", source="test", messages=(Message(index=0, role=role, text=text),))
+
+
+def fires(detector: EscalationDetector, role: str, text: str) -> bool:
+    return any(d.category == CATEGORY for d in detector.detect(one_message(role, text)))
+
+
+@pytest.mark.parametrize("role", ["agent", "bot", "system"])
+def test_only_buyer_messages_are_searched(detector, role):
+    assert not fires(detector, role, "我要投诉，差评，打12315")
+    assert fires(detector, "buyer", "我要投诉，差评，打12315")
+
+
+def test_span_and_text_point_at_the_original_characters(detector):
+    text = "再这样　我就打１２３１５，差 评！"
+    detections = detector.detect(one_message("buyer", text))
+    assert [(d.span, d.text) for d in detections] == [((7, 12), "１２３１５"), ((13, 16), "差 评")]
+    assert all(text[d.span[0]:d.span[1]] == d.text for d in detections)
+
+
+def test_each_detection_notes_what_kind_of_escalation_it_is(detector):
+    notes = [d.note for d in detector.detect(one_message("buyer", "叫你们经理来，不然拒付"))]
+    assert notes == ["buyer demands a manager", "buyer threatens a chargeback through the bank"]
+
+
+def test_overlapping_phrases_are_reported_once_as_the_longest(detector):
+    matches = detector.find("我要申请平台介入")
+    assert [(m.start, m.end, m.kind) for m in matches] == [(2, 8, "complaint")]
+
+
+def test_negation_reaches_only_across_filler_words(detector):
+    assert not detector.find("我不会给你们差评的")
+    assert detector.find("没发货投诉你")
+
+
+def test_a_resolved_complaint_that_is_asked_about_still_fires(detector):
+    assert not detector.find("上次投诉的问题解决了谢谢")
+    assert detector.find("上次投诉的问题解决了没")
+
+
+def test_hotline_number_inside_a_longer_number_does_not_fire(detector):
+    assert not detector.find("订单2024123156")
+    assert detector.find("打12315")
+
+
+def test_manager_words_need_a_demand_before_them(detector):
+    assert detector.find("找你们领导出来")
+    assert not detector.find("你们领导说可以退")
+
+
+def test_custom_lexicon_is_used_instead_of_the_bundled_one(tmp_path):
+    lexicon = tmp_path / "escalation.txt"
+    lexicon.write_text("退钱 | complaint\n不 | @negation\n", encoding="utf-8")
+    detector = EscalationDetector(lexicon)
+    assert detector.find("快退钱")
+    assert not detector.find("不退钱也行")
+    assert not detector.find("我要投诉")
+
+
+@pytest.mark.parametrize(
+    "line", ["投诉 | anger", "投诉 | complaint | before=找", "不 | @negation | after=找", "差评 | review | for=review"]
+)
+def test_a_bad_lexicon_line_is_an_error_naming_file_and_line(tmp_path, line):
+    lexicon = tmp_path / "escalation.txt"
+    lexicon.write_text(f"# header\n{line}\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"escalation\.txt:2:"):
+        EscalationDetector(lexicon)
+
+
+def test_context_rule_with_for_applies_only_to_the_named_kinds(tmp_path):
+    lexicon = tmp_path / "escalation.txt"
+    lexicon.write_text("差评 | review\n经理 | manager\n说 | @ref_after | for=review\n", encoding="utf-8")
+    detector = EscalationDetector(lexicon)
+    assert not detector.find("差评说质量不好")
+    assert detector.find("经理说话")

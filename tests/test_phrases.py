@@ -153,6 +153,7 @@ def test_suggestion_lookup_accepts_the_text_as_found_and_rejects_unknown_phrases
 CONTEXT_RULE_CASES = {
     "quoted": ("亲，我们从来不说“爱买不买”这种话", "爱买不买", "爱买不买"),
     "asks_buyer": ("不知道您是否收到了货", "不知道", "不知道，收到再说"),
+    "asks_what": ("不知道叔叔平时主要用来做什么呢", "不知道", "不知道什么时候到，你问快递"),
     "invites_questions": ("不清楚的地方随时问我", "不清楚", "不清楚，别问我"),
     "conditional": ("如有不清楚，欢迎随时咨询", "不清楚", "这个我不清楚"),
     "buyer_situation": ("您可能不知道，今天有第二件半价", "不知道", "这个我不知道"),

@@ -296,3 +296,115 @@ def test_any_line_soup_is_counted_rows_equal_messages_plus_problems(tmp_path, li
     summary = parsed.summary
     assert summary.rows == summary.messages + len(summary.problems)
     assert summary.messages == sum(len(c.messages) for c in parsed.conversations)
+
+
+# --- nothing lost, nothing dangerous -------------------------------------------------------
+
+def test_mixed_encoding_lines_are_reported_not_decoded_into_garbage(tmp_path):
+    good = csv_text(ROWS).encode("utf-8")
+    bad_line = "C1,2024-04-15 10:01:00,buyer,,还在吗\n".encode("gb18030")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(good + bad_line + "C1,2024-04-15 10:02:00,agent,s,在的\n".encode("utf-8"))
+    parsed = parse_file(path)
+    assert parsed.summary.encoding == "utf-8"
+    assert texts(parsed) == ["在吗，这件有货吗", "亲，您好，有货的", "在的"]
+    assert [(p.line, "GB18030" in p.reason) for p in parsed.summary.problems] == [(4, True)]
+    assert parsed.summary.rows == parsed.summary.messages + len(parsed.summary.problems)
+
+
+def test_a_whole_gb18030_file_is_not_mistaken_for_mixed(tmp_path):
+    parsed = parse_file(write_csv(tmp_path / "g.csv", ROWS, encoding="gb18030"))
+    assert parsed.summary.encoding == "gb18030" and parsed.summary.problems == ()
+
+
+def test_nul_bytes_in_a_record_are_a_problem(tmp_path):
+    rows = [ROWS[0], ("C1", "2024-04-15 10:00:10", "buyer", "", "bin\x00ary"), ROWS[1]]
+    parsed = parse_file(write_csv(tmp_path / "n.csv", rows))
+    assert texts(parsed) == ["在吗，这件有货吗", "亲，您好，有货的"]
+    assert "NUL" in parsed.summary.problems[0].reason
+
+
+def test_an_overlong_field_is_a_problem_and_reading_goes_on(tmp_path, monkeypatch):
+    from cs_audit.parsers import canonical_csv
+    monkeypatch.setattr(canonical_csv, "FIELD_SIZE_LIMIT", 100)
+    rows = [ROWS[0], ("C1", "2024-04-15 10:00:10", "buyer", "", "长" * 500), ROWS[1]]
+    parsed = parse_file(write_csv(tmp_path / "l.csv", rows))
+    assert texts(parsed) == ["在吗，这件有货吗", "亲，您好，有货的"]
+    assert [p.line for p in parsed.summary.problems] == [3]
+    assert "longer than 100" in parsed.summary.problems[0].reason
+
+
+def test_zip_bomb_is_refused_before_opening(tmp_path):
+    import zipfile
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (20 << 20))
+    parsed = parse_file(path)
+    assert not parsed.summary.readable
+    assert "zip bomb" in parsed.summary.error
+
+
+def test_oversized_archive_is_refused(tmp_path, monkeypatch):
+    from cs_audit.parsers import zipsafety
+    monkeypatch.setattr(zipsafety, "MAX_UNCOMPRESSED_BYTES", 1000)
+    workbook = Workbook()
+    workbook.active.append(list(HEADER))
+    workbook.active.append(["C1", None, "buyer", "", "x" * 2000])
+    path = tmp_path / "big.xlsx"
+    workbook.save(path)
+    assert "zip bomb" in parse_file(path).summary.error
+
+
+# --- user column maps ----------------------------------------------------------------------
+
+OTHER_HEADER = ("会话编号", "发送时间", "发送方", "客服账号", "消息内容")
+OTHER_ROWS = [("S1", "2024-04-15 10:00:00", "用户", "", "在吗"),
+              ("S1", "2024-04-15 10:00:30", "商家客服", "店:小美", "在的亲")]
+
+
+def test_map_option_names_other_columns_and_role_values(tmp_path):
+    from cs_audit.parsers.columns import parse_map_option
+    column_map = parse_map_option("conversation_id=会话编号,timestamp=发送时间,role=发送方,"
+                                  "sender=客服账号,text=消息内容,role.buyer=用户,role.agent=商家客服")
+    path = write_csv(tmp_path / "o.csv", OTHER_ROWS, header=OTHER_HEADER)
+    parsed = parse_file(path, column_map=column_map)
+    conv = parsed.conversations[0]
+    assert [(m.role, m.text) for m in conv.messages] == [("buyer", "在吗"), ("agent", "在的亲")]
+    assert conv.messages[1].timestamp == datetime(2024, 4, 15, 10, 0, 30)
+
+
+def test_map_file_with_columns_and_roles_tables(tmp_path):
+    from cs_audit.parsers.columns import parse_map_option
+    map_file = tmp_path / "map.toml"
+    map_file.write_text('[columns]\nconversation_id = "会话编号"\ntimestamp = "发送时间"\n'
+                        'role = "发送方"\ntext = "消息内容"\n[roles]\nbuyer = ["用户", "买家昵称"]\n'
+                        'agent = "商家客服"\n', encoding="utf-8")
+    path = write_csv(tmp_path / "o.csv", OTHER_ROWS, header=OTHER_HEADER)
+    parsed = parse_file(path, column_map=parse_map_option(str(map_file)))
+    assert len(texts(parsed)) == 2 and parsed.summary.problems == ()
+
+
+def test_without_a_map_other_columns_are_a_clear_error(tmp_path):
+    parsed = parse_file(write_csv(tmp_path / "o.csv", OTHER_ROWS, header=OTHER_HEADER))
+    assert "--map" in parsed.summary.error
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("conversation=会话编号", "unknown column"),
+    ("role.boss=老板", "unknown role"),
+    ("text", "not name=value"),
+    ("text=", "empty source column"),
+])
+def test_bad_map_options_say_what_is_wrong(spec, words):
+    from cs_audit.parsers.columns import ColumnMapError, parse_map_option
+    with pytest.raises(ColumnMapError, match=words):
+        parse_map_option(spec)
+
+
+def test_map_reaches_the_cli(run_cli, tmp_path):
+    path = write_csv(tmp_path / "o.csv", OTHER_ROWS, header=OTHER_HEADER)
+    spec = "conversation_id=会话编号,role=发送方,text=消息内容,role.buyer=用户,role.agent=商家客服"
+    result = run_cli("audit", path, "--map", spec, "--format", "json", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert '"S1"' in result.stdout
+    assert run_cli("audit", path, "--map", "nonsense").exit_code == 2

@@ -10,20 +10,52 @@ from cs_audit.model import Conversation, InputProblem, InputSummary
 from cs_audit.parsers.canonical_csv import FileUnreadable, parse_csv
 from cs_audit.parsers.canonical_jsonl import parse_jsonl
 from cs_audit.parsers.canonical_xlsx import parse_xlsx
+from cs_audit.parsers.columns import ColumnMap
 from cs_audit.parsers.records import ConversationBuilder
 from cs_audit.parsers.text import EncodingProblem
 
 ParseFunction = Callable[[Path, ConversationBuilder, str], "str | None"]
+SNIFF_BYTES = 65_536
 
-PARSERS: dict[str, ParseFunction] = {
-    "csv": parse_csv,
-    "jsonl": parse_jsonl,
-    "xlsx": parse_xlsx,
-}
-EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
+
+@dataclass(frozen=True)
+class InputFormat:
+    """One input format: its parser, a content test for ``--input-format auto``, its extensions.
+
+    ``sniff`` gets the first ``SNIFF_BYTES`` bytes of a file and its path and says whether the
+    content is this format; formats are tried in ``FORMATS`` order, most specific first, so the
+    generic canonical formats come last.
+    """
+
+    name: str
+    parse: ParseFunction
+    sniff: Callable[[bytes, Path], bool]
+    extensions: tuple[str, ...]
+    description: str
+
+
+def _is_zip(head: bytes, path: Path) -> bool:
+    return head.startswith(b"PK\x03\x04")
+
+
+def _starts_with_object(head: bytes, path: Path) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def _has_comma(head: bytes, path: Path) -> bool:
+    return b"," in head
+
+
+# Specific formats first; the canonical ones are the fallbacks.
+FORMATS: tuple[InputFormat, ...] = (
+    InputFormat("xlsx", parse_xlsx, _is_zip, (".xlsx",), "canonical XLSX (first sheet)"),
+    InputFormat("jsonl", parse_jsonl, _starts_with_object, (".jsonl", ".ndjson"),
+                "canonical JSONL, one object a line"),
+    InputFormat("csv", parse_csv, _has_comma, (".csv",), "canonical CSV with a header row"),
+)
+PARSERS: dict[str, ParseFunction] = {fmt.name: fmt.parse for fmt in FORMATS}
+EXTENSIONS = {extension: fmt.name for fmt in FORMATS for extension in fmt.extensions}
 INPUT_FORMATS = ("auto", *PARSERS)
-
-_ZIP_MAGIC = b"PK\x03\x04"
 
 
 @dataclass(frozen=True)
@@ -57,23 +89,26 @@ def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def sniff_format(path: Path) -> str | None:
-    """Guess a file's format from its first bytes, then its extension; None if unknown."""
+    """The format of a file from its content, else from its extension; None if unknown."""
     with path.open("rb") as handle:
-        head = handle.read(4096)
-    if head.startswith(_ZIP_MAGIC):
-        return "xlsx"
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped.startswith(b"{"):
-        return "jsonl"
+        head = handle.read(SNIFF_BYTES)
     by_extension = EXTENSIONS.get(path.suffix.lower())
-    if by_extension:
-        return by_extension
-    return "csv" if b"," in head else None
+    for fmt in FORMATS:
+        # A canonical CSV/JSONL sniff is weak (a comma, a brace): let the extension win over it.
+        if fmt.name in ("csv", "jsonl") and by_extension and by_extension != fmt.name:
+            continue
+        if fmt.sniff(head, path):
+            return fmt.name
+    return by_extension
 
 
-def parse_file(path: Path, input_format: str = "auto", encoding: str = "auto") -> ParsedFile:
-    """Parse one file; a file that cannot be read at all yields a summary with ``error``."""
-    builder = ConversationBuilder(str(path))
+def parse_file(path: Path, input_format: str = "auto", encoding: str = "auto",
+               column_map: ColumnMap | None = None) -> ParsedFile:
+    """Parse one file; a file that cannot be read at all yields a summary with ``error``.
+
+    ``column_map`` (``--map``) names other columns and role values for the tabular formats.
+    """
+    builder = ConversationBuilder(str(path), column_map)
     chosen = sniff_format(path) if input_format == "auto" else input_format
     if chosen is None:
         return _unreadable(path, "unknown", None, 1,
@@ -99,8 +134,8 @@ def _unreadable(path: Path, fmt: str, encoding: str | None, line: int, reason: s
     return ParsedFile(summary, [])
 
 
-def parse_all(paths: Iterable[Path], input_format: str = "auto",
-              encoding: str = "auto") -> Iterator[ParsedFile]:
+def parse_all(paths: Iterable[Path], input_format: str = "auto", encoding: str = "auto",
+              column_map: ColumnMap | None = None) -> Iterator[ParsedFile]:
     """Parse files one after the other, in the order given."""
     for path in paths:
-        yield parse_file(path, input_format, encoding)
+        yield parse_file(path, input_format, encoding, column_map)

@@ -9,7 +9,8 @@ from pathlib import Path
 from cs_audit.parsers.records import ConversationBuilder, MissingColumns, map_header
 from cs_audit.parsers.text import decode_bytes
 
-# Chat messages are short; a field this long is a broken quote swallowing the rest of the file.
+# Chat messages are short; a field this long is a broken quote swallowing the rest of the file
+# or not a chat export at all. The record is reported and reading goes on after it.
 FIELD_SIZE_LIMIT = 1_000_000
 
 
@@ -28,7 +29,7 @@ def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") 
     Each record is reported with the line it starts on; a record with the wrong number of
     fields is a problem, not a guess.
     """
-    text, used = decode_bytes(path.read_bytes(), encoding)
+    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=builder.problem)
     csv.field_size_limit(FIELD_SIZE_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
@@ -43,7 +44,11 @@ def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") 
         except csv.Error as error:
             if header is None:
                 raise FileUnreadable(start_line, f"CSV header cannot be read: {error}") from None
-            builder.problem(start_line, f"CSV syntax error: {error}")
+            if "field larger than field limit" in str(error):
+                builder.problem(start_line, f"a field is longer than {FIELD_SIZE_LIMIT:,} characters")
+                continue
+            builder.problem(start_line, f"CSV syntax error: {error}; the rest of the file "
+                                        "cannot be read after it")
             # The reader cannot resynchronise after a broken quote: what follows is one field.
             break
         finally:
@@ -53,7 +58,7 @@ def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") 
         if header is None:
             header = row
             try:
-                positions = map_header(row)
+                positions = map_header(row, builder.column_map)
             except MissingColumns as error:
                 raise FileUnreadable(start_line, str(error)) from None
             continue

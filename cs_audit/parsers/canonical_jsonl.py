@@ -15,7 +15,7 @@ def parse_jsonl(path: Path, builder: ConversationBuilder, encoding: str = "auto"
     Keys are matched like CSV headers (case-insensitive, English or Chinese); a line that is
     not a JSON object is a problem with its line number.
     """
-    text, used = decode_bytes(path.read_bytes(), encoding)
+    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=builder.problem)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -29,7 +29,8 @@ def parse_jsonl(path: Path, builder: ConversationBuilder, encoding: str = "auto"
             continue
         values = {}
         for key, value in record.items():
-            column = canonical_column(key)
+            column = builder.column_map.column_for(key) if builder.column_map else None
+            column = column or canonical_column(key)
             if column and column not in values:
                 values[column] = value
         builder.add(number, values)

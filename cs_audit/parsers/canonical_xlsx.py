@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.records import ConversationBuilder, MissingColumns, map_header
+from cs_audit.parsers.zipsafety import UnsafeArchive, check_archive
 
 
 def parse_xlsx(path: Path, builder: ConversationBuilder, encoding: str = "auto") -> None:
@@ -20,7 +21,11 @@ def parse_xlsx(path: Path, builder: ConversationBuilder, encoding: str = "auto")
     ``encoding`` is accepted for a uniform signature and ignored: XLSX is always UTF-8 XML.
     """
     try:
+        check_archive(path)
+        # openpyxl parses the XML with defusedxml when it is installed (it is a dependency).
         workbook = load_workbook(path, read_only=True, data_only=False)
+    except UnsafeArchive as error:
+        raise FileUnreadable(1, str(error)) from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise FileUnreadable(1, f"not a readable XLSX workbook: {error}") from None
     try:
@@ -31,7 +36,7 @@ def parse_xlsx(path: Path, builder: ConversationBuilder, encoding: str = "auto")
                 continue
             if positions is None:
                 try:
-                    positions = map_header(row)
+                    positions = map_header(row, builder.column_map)
                 except MissingColumns as error:
                     raise FileUnreadable(number, str(error)) from None
                 continue

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from cs_audit.model import Conversation, InputProblem, Message
 
@@ -43,6 +43,14 @@ _MILLISECONDS_FROM = 1e11
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
+class ColumnMapLike(Protocol):
+    """What records need of a user column map (parsers.columns.ColumnMap)."""
+
+    roles: dict[str, str]
+
+    def column_for(self, header_name: str) -> str | None: ...
+
+
 class MissingColumns(ValueError):
     """A header without the required columns: nothing in the file can be read."""
 
@@ -52,17 +60,23 @@ def canonical_column(name: str) -> str | None:
     return _COLUMN_BY_NAME.get(str(name).strip().casefold())
 
 
-def map_header(header: Iterable[Any]) -> dict[int, str]:
+def map_header(header: Iterable[Any], user_map: ColumnMapLike | None = None) -> dict[int, str]:
     """Map header positions to canonical columns; raise MissingColumns if a required one is absent.
 
-    Columns we do not know are kept out of the mapping (they are ignored, per SPEC §2). The
-    first occurrence of a duplicated column wins.
+    A column the user mapped (``--map``) wins over the built-in names. Columns we do not know
+    are kept out of the mapping (they are ignored, per SPEC §2). The first occurrence of a
+    duplicated column wins.
     """
     positions: dict[int, str] = {}
     found: set[str] = set()
     names = [str(name).strip() if name is not None else "" for name in header]
+    mapped = {user_map.column_for(name) for name in names} - {None} if user_map else set()
     for position, name in enumerate(names):
-        column = canonical_column(name)
+        column = user_map.column_for(name) if user_map else None
+        if column is None:
+            column = canonical_column(name)
+            if column in mapped:
+                continue  # the user pointed this column elsewhere
         if column and column not in found:
             positions[position] = column
             found.add(column)
@@ -70,13 +84,17 @@ def map_header(header: Iterable[Any]) -> dict[int, str]:
     if missing:
         wanted = ", ".join(f"{column} ({COLUMN_ALIASES[column][1]})" for column in missing)
         shown = ", ".join(repr(name) for name in names) or "nothing"
-        raise MissingColumns(f"missing required column(s) {wanted}; header has {shown}")
+        raise MissingColumns(f"missing required column(s) {wanted}; header has {shown}"
+                             " (name other columns with --map)")
     return positions
 
 
-def canonical_role(value: Any) -> str | None:
-    """Canonical role for a role value (English or Chinese), else None."""
-    return _ROLE_BY_NAME.get(str(value).strip().casefold())
+def canonical_role(value: Any, user_roles: dict[str, str] | None = None) -> str | None:
+    """Canonical role for a role value (the user's --map values, English or Chinese), else None."""
+    key = str(value).strip().casefold()
+    if user_roles and key in user_roles:
+        return user_roles[key]
+    return _ROLE_BY_NAME.get(key)
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -150,6 +168,7 @@ class ConversationBuilder:
     """Collects records of one file and assembles its ordered conversations."""
 
     source: str
+    column_map: ColumnMapLike | None = None
     problems: list[InputProblem] = field(default_factory=list)
     rows: int = 0
     messages: int = 0
@@ -170,7 +189,7 @@ class ConversationBuilder:
         if raw_role is None or not str(raw_role).strip():
             self.problem(line, "missing role (角色)")
             return
-        role = canonical_role(raw_role)
+        role = canonical_role(raw_role, self.column_map.roles if self.column_map else None)
         if role is None:
             self.problem(line, f"unknown role {str(raw_role).strip()!r}; expected buyer/agent/bot/system "
                                "or 买家/客服/机器人/系统")
@@ -178,6 +197,9 @@ class ConversationBuilder:
         text = cell_text(values.get("text"))
         if not text.strip():
             self.problem(line, "missing text (内容)")
+            return
+        if "\x00" in text:
+            self.problem(line, "text contains NUL bytes (binary data, not a chat message)")
             return
         try:
             timestamp = parse_timestamp(values.get("timestamp"))

@@ -8,6 +8,7 @@ strict GB18030) never guesses: each step either decodes every byte or is rejecte
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 
 # Longest BOMs first: the UTF-32 LE BOM starts with the UTF-16 LE one.
 _BOMS = (
@@ -40,12 +41,16 @@ def sniff_bom(data: bytes) -> str | None:
     return None
 
 
-def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
+def decode_bytes(data: bytes, encoding: str = "auto",
+                 on_bad_line: Callable[[int, str], None] | None = None) -> tuple[str, str]:
     """Decode a whole file; return ``(text, encoding_used)``.
 
-    With ``encoding="auto"``: a BOM decides; otherwise strict UTF-8, then strict GB18030.
-    An explicit encoding is applied strictly. Raises :class:`EncodingProblem` naming the
-    line of the first byte that cannot be decoded.
+    With ``encoding="auto"``: a BOM decides; otherwise strict UTF-8, then strict GB18030. An
+    explicit encoding is applied strictly. A file mixing encodings (mostly UTF-8 with some lines
+    saved as GB18030, as happens when exports are concatenated) is never decoded into garbage:
+    with ``on_bad_line`` each line that is not UTF-8 is reported through it (line, reason) and
+    left out (an empty line takes its place, so line numbers stay right); without it, the file
+    is rejected. Raises :class:`EncodingProblem` naming the line of the first bad byte.
     """
     if encoding != "auto":
         try:
@@ -61,15 +66,58 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as utf8_error:
+        first_bad = utf8_error
+    lines = data.split(b"\n")
+    if _has_utf8_text(lines):
+        return _decode_mixed(lines, on_bad_line, first_bad, data), "utf-8"
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        line = _line_of_offset(data, first_bad.start)
+        raise EncodingProblem(
+            line,
+            f"bytes {data[first_bad.start:first_bad.start + 4]!r} are neither UTF-8 "
+            "nor GB18030; pass --encoding if the file uses another encoding",
+        ) from None
+
+
+def _has_utf8_text(lines: list[bytes]) -> bool:
+    """Whether some line holds non-ASCII text that is valid UTF-8 (so the file is UTF-8 at heart).
+
+    GB18030 bytes are almost never valid UTF-8 once they contain Chinese, so one such line is
+    strong evidence; a file of only GB18030 lines has none.
+    """
+    for line in lines:
+        if max(line, default=0) < 0x80:
+            continue
         try:
-            return data.decode("gb18030"), "gb18030"
+            line.decode("utf-8")
         except UnicodeDecodeError:
-            line = _line_of_offset(data, utf8_error.start)
-            raise EncodingProblem(
-                line,
-                f"bytes {data[utf8_error.start:utf8_error.start + 4]!r} are neither UTF-8 "
-                "nor GB18030; pass --encoding if the file uses another encoding",
-            ) from None
+            continue
+        return True
+    return False
+
+
+def _decode_mixed(lines: list[bytes], on_bad_line: Callable[[int, str], None] | None,
+                  first_bad: UnicodeDecodeError, data: bytes) -> str:
+    if on_bad_line is None:
+        line = _line_of_offset(data, first_bad.start)
+        raise EncodingProblem(line, "not valid UTF-8 here although the rest of the file is "
+                                    "(mixed encodings)")
+    decoded = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            decoded.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                line.decode("gb18030")
+                guess = "looks like GB18030"
+            except UnicodeDecodeError:
+                guess = "not text in UTF-8 or GB18030"
+            on_bad_line(number, f"line is not UTF-8 like the rest of the file ({guess}); "
+                                "left out rather than decoded into garbage")
+            decoded.append("")
+    return "\n".join(decoded)
 
 
 def _strict_decode(data: bytes, codec: str) -> str:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from cs_audit.analysis.response import AcknowledgementMatcher, response_metrics, timed_turns, turn_records
+from cs_audit.analysis.detectors import Detectors, detect_all
+from cs_audit.analysis.response import buyer_turns
+from cs_audit.analysis.sentiment import SentimentModel
 from cs_audit.checks import ConversationFacts
-from cs_audit.model import Conversation, ConversationResult, InputSummary, SentimentTrajectory
+from cs_audit.model import Conversation, ConversationResult, InputSummary
 from cs_audit.parsers import ParsedFile
 from cs_audit.rubric import Rubric
 from cs_audit.scoring import score_conversation
+
+
+@functools.cache
+def _shared_models() -> tuple[AcknowledgementMatcher, Detectors, SentimentModel]:
+    # Lexicons and models are immutable once loaded and cost seconds (snownlp's model alone
+    # ~3 s): one copy per process, whatever the number of rubrics or audits.
+    return AcknowledgementMatcher(), Detectors.build(), SentimentModel()
 
 
 class Auditor:
@@ -18,8 +29,7 @@ class Auditor:
 
     def __init__(self, rubric: Rubric):
         self.rubric = rubric
-        self.acknowledgements = AcknowledgementMatcher()
-        self.detectors: list = []
+        self.acknowledgements, self.detectors, self.sentiment = _shared_models()
 
     def audit(self, conversation: Conversation) -> ConversationResult:
         """Analyse and score one conversation."""
@@ -28,17 +38,17 @@ class Auditor:
         turns = tuple(timed_turns(messages, self.acknowledgements, rubric.service_hours))
         stamps = [m.timestamp for m in messages if m.timestamp is not None]
         response = response_metrics(turns, bool(stamps), rubric.slow_after_s)
-        detections = tuple(sorted(
-            (found for detector in self.detectors for found in detector.detect(conversation)),
-            key=lambda d: (d.message_index, d.span[0], d.category),
-        ))
-        facts = ConversationFacts(conversation, turns, response, detections, rubric.slow_after_s)
+        detections = detect_all(self.detectors.all, conversation)
+        sentiment = self.sentiment.trajectory(
+            [[m.text for m in turn.messages] for turn in buyer_turns(messages)])
+        facts = ConversationFacts(conversation, turns, response, detections, rubric.slow_after_s,
+                                  sentiment, self.detectors.refusals(conversation, detections))
         card = score_conversation(facts, rubric)
         return ConversationResult(
             id=conversation.id, source=conversation.source, agents=conversation.agents,
             start=min(stamps) if stamps else None, end=max(stamps) if stamps else None,
             messages=messages, response=response,
-            turns=turn_records(messages, turns), sentiment=SentimentTrajectory(),
+            turns=turn_records(messages, turns), sentiment=sentiment,
             detections=detections, checks=card.checks, score=card.score, grade=card.grade,
             passed=card.passed, critical=card.critical,
         )

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cs_audit.analysis.response import TimedTurn
-from cs_audit.model import Conversation, Detection, ResponseMetrics
+from cs_audit.model import Conversation, Detection, ResponseMetrics, SentimentTrajectory
+
+# Bots are configured by the shop: a bot asking to add WeChat is the shop asking.
+SHOP_ROLES = ("agent", "bot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,9 @@ class ConversationFacts:
     response: ResponseMetrics
     detections: tuple[Detection, ...]
     slow_after_s: float
+    sentiment: SentimentTrajectory = SentimentTrajectory()
+    # Indexes of shop messages that turn down an off-platform request (抱歉，平台规定不能加微信).
+    refusals: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,51 @@ def _evaluate_phrase(facts: ConversationFacts, params: dict[str, Any]) -> Verdic
     return Verdict(False, text, first.message_index)
 
 
+def _evaluate_risk(facts: ConversationFacts, params: dict[str, Any]) -> Verdict | None:
+    categories = set(params["categories"])
+    found = [d for d in facts.detections if d.category in categories]
+    if params["who"] == "agent":
+        shop = [d for d in found if d.role in SHOP_ROLES]
+        if shop:
+            first = shop[0]
+            extra = f" (+{len(shop) - 1} more)" if len(shop) > 1 else ""
+            return Verdict(False, f"{first.role} made an off-platform request ({first.category}): "
+                                  f"{first.text}{extra}", first.message_index)
+        return Verdict(True, "no off-platform request by the shop")
+    asked = [d for d in found if d.role == "buyer"]
+    if not asked:
+        return None
+    first = asked[0]
+    refusal = min((i for i in facts.refusals if i > first.message_index), default=None)
+    if refusal is not None:
+        return Verdict(True, f"buyer asked ({first.category}: {first.text}); the agent refused "
+                             f"in message {refusal}", first.message_index)
+    return Verdict(False, f"buyer asked ({first.category}: {first.text}) and the agent did not "
+                          "turn it down", first.message_index)
+
+
+def _evaluate_sentiment(facts: ConversationFacts, params: dict[str, Any]) -> Verdict | None:
+    trajectory = facts.sentiment
+    if trajectory.first is None or trajectory.last is None:
+        return None
+    condition = params["condition"]
+    if condition == "ending":
+        floor = params.get("min_last", 0.3)
+        return Verdict(trajectory.last >= floor,
+                       f"buyer's last turn scores {trajectory.last:.2f} (angry below {floor:g})")
+    if condition == "drop":
+        limit = params.get("max_drop", 0.4)
+        drop = trajectory.drop or 0.0
+        return Verdict(drop <= limit, f"buyer sentiment fell by {drop:.2f} (at most {limit:g})")
+    low = params.get("low", 0.3)
+    if trajectory.first >= low:
+        return None
+    target = params.get("recover_to", 0.6)
+    return Verdict(trajectory.last >= target,
+                   f"buyer started upset ({trajectory.first:.2f}) and ended at {trajectory.last:.2f} "
+                   f"(recovered at {target:g} or above)")
+
+
 CHECK_KINDS: dict[str, CheckKind] = {
     kind.name: kind for kind in (
         CheckKind(
@@ -153,6 +204,32 @@ CHECK_KINDS: dict[str, CheckKind] = {
                 "messages": Param(int, False, minimum=1, doc="size of the first/last window"),
             },
             _evaluate_phrase,
+        ),
+        CheckKind(
+            "risk",
+            "Off-platform contact, payment or review deals. who = agent: fails when the shop "
+            "(agent or bot) makes such a request. who = buyer: applies when the buyer makes one, "
+            "and passes when an agent turns it down afterwards.",
+            {
+                "categories": Param(list, True, doc="risk.* detection categories"),
+                "who": Param(str, True, ("agent", "buyer"), doc="whose requests the check is about"),
+            },
+            _evaluate_risk,
+        ),
+        CheckKind(
+            "sentiment",
+            "The buyer's mood (snownlp probability of positive, 0..1). condition = ending: the "
+            "last buyer turn scores at least min_last; drop: first minus last is at most max_drop; "
+            "recovery: applies when the first turn scores below low, passes when the last "
+            "reaches recover_to.",
+            {
+                "condition": Param(str, True, ("ending", "drop", "recovery"), doc="what to test"),
+                "min_last": Param((int, float), False, minimum=0, doc="ending: lowest acceptable last score"),
+                "max_drop": Param((int, float), False, minimum=0, doc="drop: largest acceptable fall"),
+                "low": Param((int, float), False, minimum=0, doc="recovery: a start below this is upset"),
+                "recover_to": Param((int, float), False, minimum=0, doc="recovery: the last score to reach"),
+            },
+            _evaluate_sentiment,
         ),
     )
 }

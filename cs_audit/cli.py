@@ -13,6 +13,7 @@ from cs_audit.aggregate import totals
 from cs_audit.audit import Auditor
 from cs_audit.model import SEVERITY_RANK, ConversationResult, InputSummary
 from cs_audit.parsers import INPUT_FORMATS, collect_paths, parse_all
+from cs_audit.parsers.columns import ColumnMapError, parse_map_option
 from cs_audit.reporters import Report, output_format
 from cs_audit.rubric import Rubric, RubricError, load_rubric
 
@@ -20,6 +21,7 @@ EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "none")
 MAX_WARNINGS = 20
+EXPLAIN_EXAMPLES = 5
 # Below this many conversations a run is over before a bar would be useful.
 PROGRESS_FROM = 200
 
@@ -128,11 +130,14 @@ def main() -> None:
               help="Input format; auto sniffs each file's content, then its extension.")
 @click.option("--encoding", default="auto", show_default=True, metavar="NAME",
               help="Text encoding of CSV/JSONL inputs; auto = BOM, else UTF-8, else GB18030.")
+@click.option("--map", "column_map_spec", metavar="MAP",
+              help="Other column names and role values: 'conversation_id=会话编号,role=发送方,"
+                   "text=消息内容,role.agent=商家客服' or a TOML file with [columns] and [roles].")
 @click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no input-problem warnings.")
 def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], stdout_format: str,
           fail_under: float | None, fail_on: str, input_format: str, encoding: str,
-          no_mask: bool, quiet: bool) -> None:
+          column_map_spec: str | None, no_mask: bool, quiet: bool) -> None:
     """Audit chat exports in PATHS (files, or folders walked recursively in sorted order).
 
     Exit status: 0 when no gate failed, 1 when --fail-under or --fail-on failed, 2 for usage
@@ -142,6 +147,12 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
         if output_format(output) is None:
             raise click.BadParameter(f"{output}: unknown report type; use .json, .jsonl or .xlsx",
                                      param_hint="-o/--output")
+    column_map = None
+    if column_map_spec:
+        try:
+            column_map = parse_map_option(column_map_spec)
+        except ColumnMapError as error:
+            raise UserError(str(error)) from None
     rubric = _load_rubric_or_fail(rubric_ref)
     try:
         files = collect_paths(paths)
@@ -153,7 +164,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     auditor = Auditor(rubric)
     inputs: list[InputSummary] = []
     conversations = []
-    for parsed in parse_all(files, input_format, encoding):
+    for parsed in parse_all(files, input_format, encoding, column_map):
         inputs.append(parsed.summary)
         conversations.extend(parsed.conversations)
     if not any(summary.readable for summary in inputs):
@@ -179,3 +190,59 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     for reason in reasons:
         click.echo(f"gate failed: {reason}", err=True)
     sys.exit(code)
+
+
+def _explain_category(category: str) -> str:
+    from cs_audit.catalog import examples_path, load_doc, load_examples
+
+    doc = load_doc(category)
+    lines = [f"{category} — {doc.title}", "", "What it looks for:", f"  {doc.looks_for}", "",
+             "Why it matters:", f"  {doc.why}"]
+    if doc.instead:
+        lines += ["", "Instead:", f"  {doc.instead}"]
+    if examples_path(category).exists():
+        examples = load_examples(category)
+        for label, heading in (("fire", "Fires on:"), ("pass", "Does not fire on:")):
+            chosen = [e for e in examples if e.label == label][:EXPLAIN_EXAMPLES]
+            lines += ["", heading] + [f"  [{e.role}] {e.text}" for e in chosen]
+    return "\n".join(lines)
+
+
+def _explain_check(rubric: Rubric, check_id: str) -> str | None:
+    from cs_audit.checks import CHECK_KINDS
+
+    check = next((c for c in rubric.checks if c.id == check_id), None)
+    if check is None:
+        return None
+    params = ", ".join(f"{key} = {value!r}" for key, value in check.params.items())
+    lines = [f"{check.id} — {check.title}", "",
+             f"Rubric: {rubric.name} ({rubric.source})",
+             f"Severity: {check.severity}; points: {check.points:g}",
+             f"Kind: {check.kind} — {CHECK_KINDS[check.kind].doc}",
+             f"Parameters: {params}"]
+    if check.why:
+        lines += ["", "Why it matters:", f"  {check.why}"]
+    category = check.params.get("category")
+    if category:
+        lines += ["", f"It uses detection category {category}: see `cs-audit explain {category}`."]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("identifier", metavar="ID")
+@click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
+              help="Rubric whose checks ID may name.")
+def explain(identifier: str, rubric_ref: str) -> None:
+    """Explain a detection category (e.g. tone.rude) or a rubric check (e.g. first_reply):
+    what it looks for, why it matters, and examples that fire and that do not."""
+    from cs_audit.catalog import documented_categories
+
+    if identifier in documented_categories():
+        click.echo(_explain_category(identifier))
+        return
+    rubric = _load_rubric_or_fail(rubric_ref)
+    text = _explain_check(rubric, identifier)
+    if text is None:
+        known = ", ".join(documented_categories() + [c.id for c in rubric.checks])
+        raise UserError(f"unknown id {identifier!r}; known: {known}")
+    click.echo(text)

@@ -327,6 +327,10 @@ def _validate(data: dict[str, Any], origins: _Origins, source: str, default_name
         category = table.get("category")
         if category is not None and category not in DETECTION_CATEGORIES:
             raise origins.error(path + ("category",), f"unknown detection category {category!r}")
+        for position, listed in enumerate(table.get("categories", [])):
+            if listed not in DETECTION_CATEGORIES:
+                raise origins.error(path + ("categories",),
+                                    f"categories[{position}] = {listed!r} is not a detection category")
         if not table.get("enabled", True):
             continue
         params = {key: value for key, value in table.items()

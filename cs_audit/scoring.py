@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cs_audit.checks import CHECK_KINDS, ConversationFacts
+from cs_audit.checks import CHECK_KINDS, SHOP_ROLES, ConversationFacts
 from cs_audit.model import CheckResult
 from cs_audit.rubric import Rubric
 
@@ -25,8 +25,9 @@ def score_conversation(facts: ConversationFacts, rubric: Rubric) -> Scorecard:
 
     The score is the share of points earned over the checks that apply (a check that does not
     apply, e.g. a response check without timestamps, neither gives nor costs points), times 100,
-    rounded to one decimal. A failed critical check marks the conversation critical, and a
-    critical conversation fails whatever its score.
+    rounded to one decimal. A failed critical check, or an off-platform request by the shop
+    (SPEC §4), marks the conversation critical, and a critical conversation fails whatever its
+    score.
     """
     results: list[CheckResult] = []
     for spec in rubric.checks:
@@ -41,6 +42,8 @@ def score_conversation(facts: ConversationFacts, rubric: Rubric) -> Scorecard:
     available = sum(result.max_points for result in results)
     earned = sum(result.points for result in results)
     score = round(100.0 * earned / available, 1) if available else 100.0
-    critical = any(result.severity == "critical" and not result.passed for result in results)
+    # SPEC §4: a shop's off-platform request is critical whatever the rubric's checks say.
+    shop_risk = any(d.category.startswith("risk.") and d.role in SHOP_ROLES for d in facts.detections)
+    critical = shop_risk or any(r.severity == "critical" and not r.passed for r in results)
     passed = score >= rubric.pass_score and not critical
     return Scorecard(tuple(results), score, rubric.grade_for(score), passed, critical)

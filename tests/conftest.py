@@ -16,6 +16,9 @@ from cs_audit.model import Conversation, Message
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
+# The canonical-format samples (SPEC §2); the other files in samples/ show platform exports.
+CANONICAL_SAMPLES = tuple(SAMPLES / name for name in (
+    "douyin_chat.xlsx", "jd_chat.jsonl", "pdd_gb18030.csv", "taobao_utf8.csv"))
 HEADER = ("conversation_id", "timestamp", "role", "sender", "text")
 
 

@@ -8,7 +8,7 @@ import click
 import pytest
 
 from cs_audit.cli import main
-from conftest import SAMPLES, write_csv
+from conftest import CANONICAL_SAMPLES, write_csv
 
 GOOD = [("C1", "2024-04-15 10:00:00", "buyer", "", "在吗"),
         ("C1", "2024-04-15 10:00:20", "agent", "s:a", "亲，您好，在的，请问有什么可以帮您？"),
@@ -134,7 +134,7 @@ def test_bad_option_value_exits_2(run_cli, tmp_path):
 
 
 def test_the_samples_audit_runs(run_cli):
-    result = run_cli("audit", SAMPLES, "-q")
+    result = run_cli("audit", *CANONICAL_SAMPLES, "-q")
     assert result.exit_code == 0, result.stderr
     assert "TOTAL 33" in result.stdout
 

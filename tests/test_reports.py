@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from cs_audit.reporters.xlsx_cells import CUT_MARKER, EXCEL_CELL_LIMIT, XML_ILLEGAL, clean_text, text_cell
-from conftest import SAMPLES, write_csv
+from conftest import CANONICAL_SAMPLES, write_csv
 
-GOLDEN = Path(__file__).parent / "golden" / "samples.json"
+GOLDEN = Path(__file__).parent / "golden" / "canonical_samples.json"
 UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 
 CONVERSATION_KEYS = {"id", "source", "agents", "start", "end", "messages", "score", "grade",
@@ -30,7 +30,7 @@ def samples_reports(tmp_path_factory):
     from click.testing import CliRunner
     from cs_audit.cli import main
     out = tmp_path_factory.mktemp("reports")
-    result = CliRunner().invoke(main, ["audit", str(SAMPLES), "-o", str(out / "r.json"),
+    result = CliRunner().invoke(main, ["audit", *map(str, CANONICAL_SAMPLES), "-o", str(out / "r.json"),
                                        "-o", str(out / "r.xlsx"), "--format", "none", "-q"])
     assert result.exit_code == 0, result.output
     return json.loads((out / "r.json").read_text(encoding="utf-8")), load_workbook(out / "r.xlsx")

@@ -1,0 +1,54 @@
+"""The detectors of an audit, built once per process (before any worker forks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from cs_audit.analysis.escalation import EscalationDetector
+from cs_audit.analysis.phrases import ToneDetector
+from cs_audit.analysis.pii import PiiDetector
+from cs_audit.analysis.risk import RiskDetector
+from cs_audit.model import Conversation, Detection
+
+
+class Detector(Protocol):
+    """Anything that finds detections in a conversation."""
+
+    def detect(self, conversation: Conversation) -> list[Detection]: ...
+
+
+@dataclass(frozen=True)
+class Detectors:
+    """Every detector, each having loaded and compiled its lexicons; ``risk`` also judges refusals."""
+
+    risk: RiskDetector
+    others: tuple[Detector, ...]
+
+    @classmethod
+    def build(cls) -> Detectors:
+        return cls(RiskDetector(), (ToneDetector(), EscalationDetector(), PiiDetector()))
+
+    @property
+    def all(self) -> tuple[Detector, ...]:
+        return (self.risk, *self.others)
+
+    def refusals(self, conversation: Conversation, detections: Sequence[Detection]) -> frozenset[int]:
+        """Shop messages that turn down a buyer's off-platform request made before them."""
+        asked = [d.message_index for d in detections
+                 if d.category.startswith("risk.") and d.role == "buyer"]
+        if not asked:
+            return frozenset()
+        return frozenset(
+            m.index for m in conversation.messages
+            if m.role == "agent" and m.index > asked[0] and self.risk.refuses_off_platform(m.text)
+        )
+
+
+def detect_all(detectors: Sequence[Detector], conversation: Conversation) -> tuple[Detection, ...]:
+    """All detections of a conversation, in message order, then position, then category."""
+    return tuple(sorted(
+        (found for detector in detectors for found in detector.detect(conversation)),
+        key=lambda d: (d.message_index, d.span[0], d.span[1], d.category),
+    ))

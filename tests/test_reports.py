@@ -149,3 +149,27 @@ def test_any_text_reloads_equal_to_its_cleaned_form(tmp_path, text):
     # openpyxl reads an empty string back as an empty cell.
     assert (value or "") == expected
     assert not XML_ILLEGAL.search(value or "")
+
+
+PERSONAL = ("13812345678", "110105199003071239", "6222021234567890128")
+
+
+def _all_text(out):
+    texts = [out.with_suffix(suffix).read_text(encoding="utf-8") for suffix in (".json", ".jsonl")]
+    workbook = load_workbook(out.with_suffix(".xlsx"))
+    texts += [str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("no_mask", [False, True])
+def test_personal_data_is_masked_in_every_output_unless_asked(run_cli, tmp_path, no_mask):
+    out = tmp_path / "r"
+    args = ["audit", *CANONICAL_SAMPLES, "-o", out.with_suffix(".json"), "-o", out.with_suffix(".jsonl"),
+            "-o", out.with_suffix(".xlsx"), "-q"] + (["--no-mask"] if no_mask else [])
+    result = run_cli(*args)
+    assert result.exit_code == 0
+    everything = _all_text(out) + result.stdout
+    for number in PERSONAL:
+        assert (number in everything) == no_mask, number
+    if not no_mask:
+        assert "138****5678" in everything

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from cs_audit import __version__
 from cs_audit.aggregate import RunTotals
-from cs_audit.model import ConversationResult, InputSummary
+from cs_audit.model import ConversationResult, Detection, InputSummary
 from cs_audit.rubric import Rubric
 
 
@@ -25,6 +25,17 @@ class Report:
     totals: RunTotals
     show: Callable[[str], str]
     tool_version: str = __version__
+
+    def detection_text(self, result: ConversationResult, detection: Detection) -> str:
+        """A detection's evidence as it may be shown.
+
+        Masked through the whole message, then cut to the span: a card number alone has lost
+        the context (卡号, 银行卡) that identified it. Masking keeps the length of the text, so
+        the span still points at the same characters.
+        """
+        message = result.messages[detection.message_index].text
+        start, end = detection.span
+        return self.show(message)[start:end]
 
 
 def output_format(path: str) -> str | None:

@@ -83,7 +83,7 @@ def conversation_entry(result: ConversationResult, report: Report) -> dict[str, 
         },
         "detections": [
             {"category": d.category, "message_index": d.message_index, "role": d.role,
-             "span": list(d.span), "text": show(d.text), "note": d.note,
+             "span": list(d.span), "text": report.detection_text(result, d), "note": d.note,
              "suggestion": d.suggestion}
             for d in result.detections
         ],

@@ -158,8 +158,10 @@ def _finding_rows(report: Report) -> list[tuple[int, str, ConversationResult, in
                              check.severity, check.message, ""))
         for found in result.detections:
             if found.category.startswith(FINDING_CATEGORIES):
+                finding = (f"「{report.detection_text(result, found)}」"
+                           + (f" ({found.note})" if found.note else ""))
                 rows.append((SEVERITY_RANK["info"], found.category, result, found.message_index,
-                             "info", found.note or "detected", found.suggestion))
+                             "info", finding, found.suggestion))
     # Critical first; within a severity, input order (sorted() is stable).
     return sorted(rows, key=lambda row: row[0])
 

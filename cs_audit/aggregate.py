@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
-from cs_audit.model import ConversationResult, InputSummary, TurnRecord
+from cs_audit.model import ConversationResult, InputSummary, KpiCount, TurnRecord
 
 NO_AGENT = "(no agent)"
 UNNAMED_AGENT = "(unnamed agent)"
@@ -55,6 +56,7 @@ class GroupTotals:
     grades: dict[str, int]
     failed_rules: dict[str, int]
     response: ResponseTotals
+    kpis: dict[str, KpiCount]
 
     @property
     def failed(self) -> int:
@@ -73,15 +75,32 @@ class AgentTotals:
     totals: GroupTotals
 
 
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """The conversations that started on one day (shop time); undated ones under None."""
+
+    day: date | None
+    totals: GroupTotals
+
+
 @dataclass(frozen=True)
 class RunTotals:
     """What a whole audit run adds up to."""
 
     summary: GroupTotals
     agents: tuple[AgentTotals, ...]
+    days: tuple[DayTotals, ...]
     input_problems: int
     unreadable_files: int
     grade_order: tuple[str, ...] = field(default=())
+
+
+def _pool_kpis(results: Sequence[ConversationResult]) -> dict[str, KpiCount]:
+    pooled: dict[str, KpiCount] = {}
+    for result in results:
+        for kpi_id, count in result.kpi_counts.items():
+            pooled[kpi_id] = pooled[kpi_id] + count if kpi_id in pooled else count
+    return pooled
 
 
 def _group(results: Sequence[ConversationResult], messages: int,
@@ -96,6 +115,7 @@ def _group(results: Sequence[ConversationResult], messages: int,
         grades=dict(Counter(result.grade for result in results)),
         failed_rules=dict(failed_rules.most_common()),
         response=ResponseTotals.pool(records, slow_after_s),
+        kpis=_pool_kpis(results),
     )
 
 
@@ -108,7 +128,10 @@ def agent_name(sender: str, conversation_has_agents: bool = True) -> str:
 
 def totals(results: Sequence[ConversationResult], inputs: Sequence[InputSummary],
            slow_after_s: float, grade_order: Sequence[str] = ()) -> RunTotals:
-    """Totals for the run and per agent (agents sorted by name)."""
+    """Totals for the run, per agent (sorted by name) and per day the conversations started.
+
+    KPI counts are pooled: an agent's KPIs pool the conversations they took part in.
+    """
     summary = _group(results, sum(len(r.messages) for r in results),
                      (record for r in results for record in r.turns), slow_after_s)
     by_agent: dict[str, list[ConversationResult]] = {}
@@ -123,8 +146,16 @@ def totals(results: Sequence[ConversationResult], inputs: Sequence[InputSummary]
         records = (rec for r in members for rec in r.turns
                    if agent_name(rec.agent, bool(r.agents)) == name)
         agents.append(AgentTotals(name, _group(members, sent, records, slow_after_s)))
+    by_day: dict[date | None, list[ConversationResult]] = {}
+    for result in results:
+        by_day.setdefault(result.start.date() if result.start else None, []).append(result)
+    days = [
+        DayTotals(day, _group(members, sum(len(r.messages) for r in members),
+                              (rec for r in members for rec in r.turns), slow_after_s))
+        for day, members in sorted(by_day.items(), key=lambda item: (item[0] is None, item[0] or date.min))
+    ]
     return RunTotals(
-        summary=summary, agents=tuple(agents),
+        summary=summary, agents=tuple(agents), days=tuple(days),
         input_problems=sum(len(i.problems) for i in inputs),
         unreadable_files=sum(1 for i in inputs if not i.readable),
         grade_order=tuple(grade_order),

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 from cs_audit.analysis.response import AcknowledgementMatcher, response_metrics, timed_turns, turn_records
 from cs_audit.analysis.detectors import Detectors, detect_all
+from cs_audit.analysis.kpis import kpi_counts
 from cs_audit.analysis.response import buyer_turns
 from cs_audit.analysis.sentiment import SentimentModel
 from cs_audit.checks import ConversationFacts
-from cs_audit.model import Conversation, ConversationResult, InputSummary
-from cs_audit.parsers import ParsedFile
+from cs_audit.model import Conversation, ConversationResult
 from cs_audit.rubric import Rubric
 from cs_audit.scoring import score_conversation
 
@@ -37,7 +36,12 @@ class Auditor:
         messages = conversation.messages
         turns = tuple(timed_turns(messages, self.acknowledgements, rubric.service_hours))
         stamps = [m.timestamp for m in messages if m.timestamp is not None]
-        response = response_metrics(turns, bool(stamps), rubric.slow_after_s)
+        records = turn_records(messages, turns)
+        kpis = kpi_counts(records, min(stamps) if stamps else None, rubric.kpis)
+        response = dataclasses.replace(
+            response_metrics(turns, bool(stamps), rubric.slow_after_s),
+            kpis={kpi_id: count.value for kpi_id, count in kpis.items()},
+        )
         detections = detect_all(self.detectors.all, conversation)
         sentiment = self.sentiment.trajectory(
             [[m.text for m in turn.messages] for turn in buyer_turns(messages)])
@@ -48,21 +52,7 @@ class Auditor:
             id=conversation.id, source=conversation.source, agents=conversation.agents,
             start=min(stamps) if stamps else None, end=max(stamps) if stamps else None,
             messages=messages, response=response,
-            turns=turn_records(messages, turns), sentiment=sentiment,
+            turns=records, kpi_counts=kpis, sentiment=sentiment,
             detections=detections, checks=card.checks, score=card.score, grade=card.grade,
             passed=card.passed, critical=card.critical,
         )
-
-
-@dataclass
-class AuditRun:
-    """All inputs read and all conversations audited, in input order."""
-
-    inputs: list[InputSummary] = field(default_factory=list)
-    results: list[ConversationResult] = field(default_factory=list)
-
-
-def audit_files(auditor: Auditor, parsed: Iterable[ParsedFile]) -> Iterator[tuple[InputSummary, list[ConversationResult]]]:
-    """Audit parsed files one at a time, yielding each file's summary and results."""
-    for parsed_file in parsed:
-        yield parsed_file.summary, [auditor.audit(c) for c in parsed_file.conversations]

@@ -117,7 +117,8 @@ class TurnRecord:
     """One buyer turn reduced to what aggregates need: when, who answered, how long it waited.
 
     ``agent`` is the replying agent, or for an unanswered turn the agent who spoke last before
-    it ("" when no agent spoke at all); ``wait_s`` is None when unanswered or untimed.
+    it ("" when no agent spoke at all); ``wait_s`` is None when unanswered or untimed;
+    ``bot_handled`` marks a fully automatic round: a bot answered and no agent did.
     """
 
     first_index: int
@@ -125,6 +126,24 @@ class TurnRecord:
     answered: bool
     agent: str
     wait_s: float | None
+    bot_handled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KpiCount:
+    """A platform KPI of some conversations as ``amount`` over ``count``: turns (buyers,
+    sessions) answered in time over eligible ones, or capped seconds over eligible turns.
+    Totals add counts, so they pool turns rather than average rates."""
+
+    amount: float
+    count: int
+
+    @property
+    def value(self) -> float | None:
+        return self.amount / self.count if self.count else None
+
+    def __add__(self, other: KpiCount) -> KpiCount:
+        return KpiCount(self.amount + other.amount, self.count + other.count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +181,7 @@ class ConversationResult:
     messages: tuple[Message, ...]
     response: ResponseMetrics
     turns: tuple[TurnRecord, ...]
+    kpi_counts: dict[str, KpiCount]
     sentiment: SentimentTrajectory
     detections: tuple[Detection, ...]
     checks: tuple[CheckResult, ...]

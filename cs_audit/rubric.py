@@ -8,15 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cs_audit.analysis.kpis import KPI_DEFINITIONS, KpiSettings
 from cs_audit.analysis.response import ServiceHours
 from cs_audit.checks import CHECK_KINDS, Param
 from cs_audit.model import DETECTION_CATEGORIES, SEVERITIES
 from cs_audit.resources import data_dir
 
-KPI_IDS = (
-    "taobao.reply_3min_rate", "taobao.avg_reply_s", "pdd.reply_3min_rate", "pdd.answer_30s_rate",
-    "jd.first_reply_30s_rate", "douyin.reply_3min_rate",
-)
 DEFAULT_GRADES = {"A": 90, "B": 80, "C": 70, "D": 60, "F": 0}
 # Keys every check may carry, whatever its kind.
 COMMON_CHECK_PARAMS = {
@@ -35,11 +32,20 @@ TOP_LEVEL_PARAMS = {
     "grades": Param(dict),
     "response": Param(dict),
     "checks": Param(dict),
+    "kpis": Param(dict),
 }
 RESPONSE_PARAMS = {
     "service_hours": Param(str),
     "slow_after_s": Param((int, float), minimum=0),
-    "kpis": Param(list),
+}
+KPI_PARAMS = {
+    "window": Param(str, doc="count only turns starting in these hours, e.g. 08:00-23:00"),
+    "within_s": Param((int, float), minimum=0, doc="a reply within this many seconds is timely"),
+    "cap_s": Param((int, float), minimum=0, doc="average: each wait capped, unanswered counted as this"),
+    "exclude_bot_rounds": Param(bool, doc="leave out rounds a bot answered and no agent did"),
+    "exclude_sessions_starting": Param(str, doc="leave out sessions starting in these hours"),
+    "target": Param((int, float), minimum=0, doc="the platform's goal, for reports"),
+    "source": Param(str, doc="where the rule comes from"),
 }
 
 
@@ -77,7 +83,7 @@ class Rubric:
     service_hours: ServiceHours | None
     service_hours_text: str | None
     slow_after_s: float
-    kpis: tuple[str, ...]
+    kpis: tuple[KpiSettings, ...]
     checks: tuple[CheckSpec, ...]
 
     def grade_for(self, score: float) -> str:
@@ -302,11 +308,18 @@ def _validate(data: dict[str, Any], origins: _Origins, source: str, default_name
             hours = ServiceHours.parse(hours_text)
         except ValueError as error:
             raise origins.error(("response", "service_hours"), str(error)) from None
-    kpis = response.get("kpis", [])
-    for position, kpi in enumerate(kpis):
-        if kpi not in KPI_IDS:
-            raise origins.error(("response", "kpis"),
-                                f"kpis[{position}] = {kpi!r} is not a KPI id; known: {', '.join(KPI_IDS)}")
+    kpis = []
+    for kpi_id, table in data.get("kpis", {}).items():
+        path = ("kpis", kpi_id)
+        if kpi_id not in KPI_DEFINITIONS:
+            raise origins.error(path, f"{kpi_id!r} is not a KPI id; known: {', '.join(KPI_DEFINITIONS)}")
+        if not isinstance(table, dict):
+            raise origins.error(path, f"kpis.{kpi_id} must be a table")
+        _check_table(table, KPI_PARAMS, path, origins, f"KPI {kpi_id!r}")
+        try:
+            kpis.append(KpiSettings.build(kpi_id, table))
+        except ValueError as error:
+            raise origins.error(path, str(error)) from None
 
     checks = []
     for check_id, table in data.get("checks", {}).items():

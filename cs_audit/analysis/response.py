@@ -15,11 +15,13 @@ from cs_audit.model import Message, ResponseMetrics, TurnRecord
 class BuyerTurn:
     """A maximal run of buyer messages (bot and system messages neither end nor split it).
 
-    ``reply`` is the first agent message after the run, or None when no agent spoke again.
+    ``reply`` is the first agent message after the run, or None when no agent spoke again;
+    ``bot_replied`` tells whether a bot answered meanwhile (an automatic round when no agent did).
     """
 
     messages: tuple[Message, ...]
     reply: Message | None
+    bot_replied: bool = False
 
     @property
     def start(self) -> datetime | None:
@@ -96,14 +98,17 @@ def buyer_turns(messages: Sequence[Message]) -> list[BuyerTurn]:
     """Split ordered messages into buyer turns, each with the agent message that answered it."""
     turns: list[BuyerTurn] = []
     current: list[Message] = []
+    bot_replied = False
     for message in messages:
         if message.role == "buyer":
             current.append(message)
+        elif message.role == "bot" and current:
+            bot_replied = True
         elif message.role == "agent" and current:
-            turns.append(BuyerTurn(tuple(current), message))
-            current = []
+            turns.append(BuyerTurn(tuple(current), message, bot_replied))
+            current, bot_replied = [], False
     if current:
-        turns.append(BuyerTurn(tuple(current), None))
+        turns.append(BuyerTurn(tuple(current), None, bot_replied))
     return turns
 
 
@@ -170,6 +175,7 @@ def turn_records(messages: Sequence[Message], turns: Sequence[TimedTurn]) -> tup
             agent = timed.turn.reply.sender
         else:
             agent = last_agent_before.get(first.index) or first_agent
-        records.append(TurnRecord(first.index, first.timestamp, timed.turn.reply is not None,
-                                  agent, timed.wait_s))
+        answered = timed.turn.reply is not None
+        records.append(TurnRecord(first.index, first.timestamp, answered, agent, timed.wait_s,
+                                  bot_handled=timed.turn.bot_replied and not answered))
     return tuple(records)

@@ -61,6 +61,7 @@ def _group(group: GroupTotals) -> dict[str, Any]:
         "failed": group.failed, "pass_rate": _number(group.pass_rate, 4),
         "critical": group.critical, "grades": group.grades,
         "failed_checks": group.failed_rules, "response": _response_totals(group.response),
+        "kpis": {kpi_id: _number(count.value, 4) for kpi_id, count in group.kpis.items()},
     }
 
 
@@ -109,6 +110,7 @@ def build_document(report: Report) -> dict[str, Any]:
         "inputs": [input_entry(summary_) for summary_ in report.inputs],
         "summary": summary,
         "agents": [{"agent": report.show(a.agent), **_group(a.totals)} for a in run.agents],
+        "days": [{"day": d.day.isoformat() if d.day else None, **_group(d.totals)} for d in run.days],
         "conversations": [conversation_entry(result, report) for result in report.results],
     }
 

@@ -23,6 +23,12 @@ def _escape(text: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
+def _kpi_text(kpi_id: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f} s" if kpi_id.endswith("_s") else f"{value:.1%}"
+
+
 def render_table(report: Report) -> str:
     """The table as text."""
     rows = []
@@ -54,6 +60,14 @@ def write_table(report: Report, stream: IO[str]) -> None:
     """Print the table, followed by a line on input problems when there were any."""
     stream.write(render_table(report) + "\n")
     run = report.totals
+    for settings in report.rubric.kpis:
+        count = run.summary.kpis.get(settings.id)
+        value = count.value if count else None
+        stream.write(f"\n{settings.id}: {_kpi_text(settings.id, value)}"
+                     + (f" (target {_kpi_text(settings.id, settings.target)})"
+                        if settings.target is not None else ""))
+    if report.rubric.kpis:
+        stream.write("\n")
     if run.input_problems:
         stream.write(f"\n{run.input_problems} input problem(s) in "
                      f"{sum(1 for i in report.inputs if i.problems)} file(s); see the JSON or Excel report.\n")

@@ -32,6 +32,10 @@ DATETIME = "yyyy-mm-dd hh:mm:ss"
 FINDING_CATEGORIES = ("tone.rude", "risk.", "buyer.escalation", "pii.")
 
 
+def _kpi_format(kpi_id: str) -> str:
+    return SECONDS if kpi_id.endswith("_s") else PERCENT
+
+
 class _SheetWriter:
     """Appends typed rows to a write-only sheet; text goes through the safe text cell."""
 
@@ -97,6 +101,16 @@ def _write_summary(writer: _SheetWriter, report: Report) -> None:
     writer.row([writer.cell("cs-audit report", font=Font(bold=True, size=14))])
     for label, value, number_format in rows:
         writer.row([writer.cell(label, font=Font(bold=True)), writer.cell(value, number_format)])
+    if report.rubric.kpis:
+        writer.row([])
+        writer.row([writer.cell("Platform KPI", font=Font(bold=True)),
+                    writer.cell("Value", font=Font(bold=True)),
+                    writer.cell("Target", font=Font(bold=True))])
+        for settings in report.rubric.kpis:
+            count = summary.kpis.get(settings.id)
+            value = count.value if count else None
+            writer.row([settings.id, writer.cell(value, _kpi_format(settings.id)),
+                        writer.cell(settings.target, _kpi_format(settings.id))])
     if summary.failed_rules:
         writer.row([])
         writer.row([writer.cell("Most failed checks", font=Font(bold=True)),
@@ -106,11 +120,12 @@ def _write_summary(writer: _SheetWriter, report: Report) -> None:
 
 
 def _write_agents(writer: _SheetWriter, report: Report) -> None:
+    kpi_ids = [settings.id for settings in report.rubric.kpis]
     writer.header(
         ["Agent", "Conversations", "Messages sent", "Mean score", "Passed", "Pass rate",
          "Critical", "Turns", "Unanswered", "Average reply (s)", "Slowest reply (s)", "Slow replies",
-         "Most failed checks"],
-        [28, 14, 14, 12, 10, 11, 10, 10, 12, 16, 16, 12, 50],
+         *kpi_ids, "Most failed checks"],
+        [28, 14, 14, 12, 10, 11, 10, 10, 12, 16, 16, 12, *[24] * len(kpi_ids), 50],
     )
     # Worst first: the agent a supervisor should look at is at the top.
     ordered = sorted(report.totals.agents,
@@ -123,15 +138,20 @@ def _write_agents(writer: _SheetWriter, report: Report) -> None:
             writer.cell(t.score_mean, SCORE), t.passed, writer.cell(t.pass_rate, PERCENT),
             t.critical, t.response.turns, t.response.unanswered,
             writer.cell(t.response.avg_s, SECONDS), writer.cell(t.response.max_s, SECONDS),
-            t.response.slow, top,
+            t.response.slow,
+            *[writer.cell(t.kpis[k].value if k in t.kpis else None, _kpi_format(k)) for k in kpi_ids],
+            top,
         ])
 
 
 def _write_conversations(writer: _SheetWriter, report: Report) -> None:
+    kpi_ids = [settings.id for settings in report.rubric.kpis]
     titles = ["Conversation", "Source", "Agents", "Start", "End", "Messages", "Score", "Grade",
               "Passed", "Critical", "First reply (s)", "Average reply (s)", "Slowest reply (s)",
-              "Slow replies", "Unanswered", "Turns", "Failed checks"]
-    writer.header(titles, [16, 28, 26, 19, 19, 10, 8, 7, 8, 9, 14, 16, 16, 12, 12, 8, 60])
+              "Slow replies", "Unanswered", "Turns", "Sentiment first", "Sentiment last",
+              *kpi_ids, "Failed checks"]
+    writer.header(titles, [16, 28, 26, 19, 19, 10, 8, 7, 8, 9, 14, 16, 16, 12, 12, 8, 14, 14,
+                           *[24] * len(kpi_ids), 60])
     for result in report.results:
         r = result.response
         failed = "; ".join(c.rule for c in result.checks if not c.passed)
@@ -143,7 +163,9 @@ def _write_conversations(writer: _SheetWriter, report: Report) -> None:
             "yes" if result.passed else "no",
             writer.cell("CRITICAL", font=CRITICAL_FONT) if result.critical else "",
             writer.cell(r.first_s, SECONDS), writer.cell(r.avg_s, SECONDS),
-            writer.cell(r.max_s, SECONDS), r.slow, r.unanswered, r.turns, failed,
+            writer.cell(r.max_s, SECONDS), r.slow, r.unanswered, r.turns,
+            writer.cell(result.sentiment.first, "0.00"), writer.cell(result.sentiment.last, "0.00"),
+            *[writer.cell(r.kpis.get(k), _kpi_format(k)) for k in kpi_ids], failed,
         ])
     if report.results:
         writer.sheet.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{len(report.results) + 1}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from cs_audit.model import SEVERITY_RANK, ConversationResult, InputSummary
 from cs_audit.parsers import INPUT_FORMATS, collect_paths, parse_all
 from cs_audit.parsers.columns import ColumnMapError, parse_map_option
 from cs_audit.reporters import Report, output_format
+from cs_audit.reporters.json_report import SCHEMA
 from cs_audit.rubric import Rubric, RubricError, load_rubric
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
@@ -41,9 +43,29 @@ def _load_rubric_or_fail(reference: str) -> Rubric:
         raise UserError(str(error)) from None
 
 
+def read_baseline(path: Path) -> frozenset[tuple[str, str]]:
+    """The (conversation id, rule) pairs that failed in an earlier JSON report."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"--baseline {path}: cannot read a JSON report: {error}") from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise UserError(f"--baseline {path}: not a cs-audit JSON report (schema {SCHEMA})")
+    return frozenset(
+        (str(conversation.get("id")), str(check.get("rule")))
+        for conversation in document.get("conversations", [])
+        for check in conversation.get("checks", []) if check.get("passed") is False
+    )
+
+
 def gate_exit_code(results: Sequence[ConversationResult], fail_under: float | None,
-                   fail_on: str) -> tuple[int, list[str]]:
-    """Decide the exit code from the results and the gates; return it with the reasons."""
+                   fail_on: str, baseline: frozenset[tuple[str, str]] = frozenset()
+                   ) -> tuple[int, list[str]]:
+    """Decide the exit code from the results and the gates; return it with the reasons.
+
+    Failed checks already in ``baseline`` (same conversation id and rule) do not count for
+    ``--fail-on``, so a daily check fails on new problems only.
+    """
     reasons = []
     if fail_under is not None and results:
         mean = sum(r.score for r in results) / len(results)
@@ -52,9 +74,11 @@ def gate_exit_code(results: Sequence[ConversationResult], fail_under: float | No
     if fail_on != "never":
         threshold = SEVERITY_RANK[fail_on]
         failing = [c for r in results for c in r.checks
-                   if not c.passed and SEVERITY_RANK[c.severity] <= threshold]
+                   if not c.passed and SEVERITY_RANK[c.severity] <= threshold
+                   and (r.id, c.rule) not in baseline]
         if failing:
-            reasons.append(f"{len(failing)} failed check(s) at or above '{fail_on}' (--fail-on)")
+            known = " new" if baseline else ""
+            reasons.append(f"{len(failing)}{known} failed check(s) at or above '{fail_on}' (--fail-on)")
     return (EXIT_GATE if reasons else EXIT_OK), reasons
 
 
@@ -133,11 +157,14 @@ def main() -> None:
 @click.option("--map", "column_map_spec", metavar="MAP",
               help="Other column names and role values: 'conversation_id=会话编号,role=发送方,"
                    "text=消息内容,role.agent=商家客服' or a TOML file with [columns] and [roles].")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), metavar="REPORT.json",
+              help="An earlier JSON report: failed checks already in it (same conversation and "
+                   "rule) do not count for --fail-on.")
 @click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no input-problem warnings.")
 def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], stdout_format: str,
           fail_under: float | None, fail_on: str, input_format: str, encoding: str,
-          column_map_spec: str | None, no_mask: bool, quiet: bool) -> None:
+          column_map_spec: str | None, baseline: Path | None, no_mask: bool, quiet: bool) -> None:
     """Audit chat exports in PATHS (files, or folders walked recursively in sorted order).
 
     Exit status: 0 when no gate failed, 1 when --fail-under or --fail-on failed, 2 for usage
@@ -153,6 +180,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
             column_map = parse_map_option(column_map_spec)
         except ColumnMapError as error:
             raise UserError(str(error)) from None
+    known_failures = read_baseline(baseline) if baseline else frozenset()
     rubric = _load_rubric_or_fail(rubric_ref)
     try:
         files = collect_paths(paths)
@@ -186,7 +214,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
         from cs_audit.reporters.json_report import write_json
         write_json(report, sys.stdout)
 
-    code, reasons = gate_exit_code(results, fail_under, fail_on)
+    code, reasons = gate_exit_code(results, fail_under, fail_on, known_failures)
     for reason in reasons:
         click.echo(f"gate failed: {reason}", err=True)
     sys.exit(code)
@@ -228,21 +256,95 @@ def _explain_check(rubric: Rubric, check_id: str) -> str | None:
     return "\n".join(lines)
 
 
+def _explain_kpi(rubric: Rubric, kpi_id: str) -> str | None:
+    settings = next((k for k in rubric.kpis if k.id == kpi_id), None)
+    if settings is None:
+        return None
+    unit = {"turn": "buyer rounds", "buyer": "buyers (conversations)", "session": "sessions"}[settings.unit]
+    lines = [f"{kpi_id} — platform KPI in rubric {rubric.name} ({rubric.source})", "",
+             f"Counts {unit}" + (f" starting {settings.window.open:%H:%M}-{settings.window.close:%H:%M}"
+                                  if settings.window else "")]
+    if settings.measure == "mean_s":
+        lines.append(f"Mean human wait, each capped at {settings.cap_s:g} s; an unanswered round "
+                     f"counts {settings.cap_s:g} s.")
+    else:
+        lines.append(f"Share answered by a human within {settings.within_s:g} s.")
+    if settings.exclude_bot_rounds:
+        lines.append("Rounds a bot answered and no agent did are left out.")
+    if settings.exclude_sessions_starting:
+        hours = settings.exclude_sessions_starting
+        lines.append(f"Sessions starting {hours.open:%H:%M}-{hours.close:%H:%M} are left out.")
+    if settings.target is not None:
+        lines.append(f"Target: {settings.target:g}")
+    if settings.source:
+        lines += ["", f"Source: {settings.source}"]
+    return "\n".join(lines)
+
+
 @main.command()
 @click.argument("identifier", metavar="ID")
 @click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
               help="Rubric whose checks ID may name.")
 def explain(identifier: str, rubric_ref: str) -> None:
-    """Explain a detection category (e.g. tone.rude) or a rubric check (e.g. first_reply):
-    what it looks for, why it matters, and examples that fire and that do not."""
+    """Explain a detection category (e.g. tone.rude), a rubric check (e.g. first_reply) or a
+    platform KPI (e.g. taobao.reply_3min_rate, with --rubric taobao): what it looks for, why
+    it matters, and examples that fire and that do not."""
     from cs_audit.catalog import documented_categories
 
     if identifier in documented_categories():
         click.echo(_explain_category(identifier))
         return
     rubric = _load_rubric_or_fail(rubric_ref)
-    text = _explain_check(rubric, identifier)
+    text = _explain_check(rubric, identifier) or _explain_kpi(rubric, identifier)
     if text is None:
-        known = ", ".join(documented_categories() + [c.id for c in rubric.checks])
+        known = ", ".join(documented_categories() + [c.id for c in rubric.checks]
+                          + [k.id for k in rubric.kpis])
         raise UserError(f"unknown id {identifier!r}; known: {known}")
     click.echo(text)
+
+
+@main.command()
+@click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
+              help="Bundled rubric name or TOML file whose checks to list.")
+def rules(rubric_ref: str) -> None:
+    """List the checks of a rubric (id, kind, severity, points, what it looks for) and its KPIs."""
+    from tabulate import tabulate
+
+    rubric = _load_rubric_or_fail(rubric_ref)
+    click.echo(f"{rubric.name} ({rubric.source}): {rubric.description}".rstrip(": "))
+    click.echo(f"pass at {rubric.pass_score:g}; service hours {rubric.service_hours_text or 'always'}; "
+               f"slow after {rubric.slow_after_s:g} s\n")
+    rows = [[c.id, c.kind, c.severity, f"{c.points:g}", c.title] for c in rubric.checks]
+    click.echo(tabulate(rows, headers=["check", "kind", "severity", "points", "looks for"],
+                        disable_numparse=True))
+    if rubric.kpis:
+        click.echo("")
+        rows = [[k.id, "-" if k.target is None else f"{k.target:g}", k.source] for k in rubric.kpis]
+        click.echo(tabulate(rows, headers=["KPI", "target", "source"], disable_numparse=True))
+    click.echo("\n`cs-audit explain CHECK` says why each check exists.")
+
+
+@main.group()
+def rubric() -> None:
+    """Validate a rubric file or print a bundled rubric."""
+
+
+@rubric.command("validate")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def rubric_validate(file: Path) -> None:
+    """Check a rubric file (and what it extends); errors name file and line, exit status 2."""
+    loaded = _load_rubric_or_fail(str(file))
+    kpis = f", {len(loaded.kpis)} KPI(s)" if loaded.kpis else ""
+    click.echo(f"{file}: valid rubric {loaded.name!r} with {len(loaded.checks)} check(s){kpis}")
+
+
+@rubric.command("show")
+@click.argument("name")
+def rubric_show(name: str) -> None:
+    """Print a bundled rubric (default, taobao, pdd, jd, douyin) as TOML."""
+    from cs_audit.rubric import bundled_rubrics
+
+    bundled = bundled_rubrics()
+    if name not in bundled:
+        raise UserError(f"no bundled rubric {name!r}; bundled: {', '.join(bundled)}")
+    click.echo(bundled[name].read_text(encoding="utf-8"), nl=False)

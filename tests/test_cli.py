@@ -8,7 +8,7 @@ import click
 import pytest
 
 from cs_audit.cli import main
-from conftest import CANONICAL_SAMPLES, write_csv
+from conftest import CANONICAL_SAMPLES, REPO, write_csv
 
 GOOD = [("C1", "2024-04-15 10:00:00", "buyer", "", "在吗"),
         ("C1", "2024-04-15 10:00:20", "agent", "s:a", "亲，您好，在的，请问有什么可以帮您？"),
@@ -171,3 +171,55 @@ def test_python_dash_m_entry_point():
     import sys
     result = subprocess.run([sys.executable, "-m", "cs_audit", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and "cs-audit" in result.stdout
+
+
+def test_baseline_lets_known_failures_pass_fail_on(run_cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", SLOW)
+    baseline = tmp_path / "before.json"
+    assert run_cli("audit", path, "-o", baseline, "--fail-on", "major", "--format", "none").exit_code == 1
+    assert run_cli("audit", path, "--baseline", baseline, "--fail-on", "major", "--format", "none").exit_code == 0
+    newer = write_csv(tmp_path / "b.csv", SLOW + [("C3", "2024-04-16 10:00:00", "buyer", "", "在吗"),
+                                                  ("C3", "2024-04-16 10:30:00", "agent", "s:b", "在")])
+    result = run_cli("audit", newer, "--baseline", baseline, "--fail-on", "major", "--format", "none")
+    assert result.exit_code == 1 and "new failed check" in result.stderr
+
+
+def test_baseline_must_be_a_cs_audit_report(run_cli, tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"hello": 1}', encoding="utf-8")
+    result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "--baseline", bad)
+    assert result.exit_code == 2 and "not a cs-audit JSON report" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["default", "taobao", "pdd", "jd", "douyin"])
+def test_rules_lists_every_check_of_a_rubric(run_cli, name):
+    from cs_audit.rubric import load_rubric
+    result = run_cli("rules", "--rubric", name)
+    assert result.exit_code == 0
+    for check in load_rubric(name).checks:
+        assert check.id in result.stdout
+
+
+@pytest.mark.parametrize("name", ["default", "taobao", "pdd", "jd", "douyin"])
+def test_every_check_and_kpi_of_every_bundled_rubric_is_explained(run_cli, name):
+    from cs_audit.rubric import load_rubric
+    rubric = load_rubric(name)
+    for identifier in [c.id for c in rubric.checks] + [k.id for k in rubric.kpis]:
+        result = run_cli("explain", identifier, "--rubric", name)
+        assert result.exit_code == 0 and identifier in result.stdout
+
+
+def test_rubric_validate_and_show(run_cli, tmp_path):
+    assert "valid rubric 'jd'" in run_cli("rubric", "validate", REPO / "rubrics" / "jd.toml").stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "default"\n[checks.first_reply]\nseverity = "huge"\n', encoding="utf-8")
+    result = run_cli("rubric", "validate", bad)
+    assert result.exit_code == 2 and f"{bad}:3:" in result.stderr
+    shown = run_cli("rubric", "show", "taobao")
+    assert shown.exit_code == 0 and 'name = "taobao"' in shown.stdout
+    assert run_cli("rubric", "show", "nope").exit_code == 2
+
+
+def test_explain_unknown_id_exits_2(run_cli):
+    result = run_cli("explain", "no.such.thing")
+    assert result.exit_code == 2 and "known:" in result.stderr

@@ -10,16 +10,16 @@ from __future__ import annotations
 import pytest
 
 from cs_audit.audit import Auditor
-from cs_audit.parsers import collect_paths, parse_file
+from cs_audit.parsers import parse_file
 from cs_audit.rubric import load_rubric
-from conftest import SAMPLES
+from conftest import CANONICAL_SAMPLES
 
 
 @pytest.fixture(scope="module")
 def results():
     auditor = Auditor(load_rubric("default"))
     audited = {}
-    for path in collect_paths([SAMPLES]):
+    for path in CANONICAL_SAMPLES:
         for conversation in parse_file(path).conversations:
             audited[conversation.id] = auditor.audit(conversation)
     return audited

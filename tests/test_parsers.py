@@ -408,3 +408,11 @@ def test_map_reaches_the_cli(run_cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert '"S1"' in result.stdout
     assert run_cli("audit", path, "--map", "nonsense").exit_code == 2
+
+
+def test_jsonl_text_may_hold_line_separator_characters(tmp_path):
+    record = {"conversation_id": "1", "role": "buyer", "text": "第一段\u2028第二段\x0b完"}
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    parsed = parse_file(path)
+    assert texts(parsed) == ["第一段\u2028第二段\x0b完"] and parsed.summary.problems == ()

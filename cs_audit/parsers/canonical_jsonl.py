@@ -16,7 +16,9 @@ def parse_jsonl(path: Path, builder: ConversationBuilder, encoding: str = "auto"
     not a JSON object is a problem with its line number.
     """
     text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=builder.problem)
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a record: str.splitlines() would also split on U+2028 or \x0b, which
+    # json.dumps leaves unescaped inside strings.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 from cs_audit import __version__
 from cs_audit.aggregate import totals
 from cs_audit.audit import Auditor
-from cs_audit.model import SEVERITY_RANK, ConversationResult, InputSummary
+from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
 from cs_audit.parsers import INPUT_FORMATS, collect_paths, parse_all
 from cs_audit.parsers.columns import ColumnMapError, parse_map_option
 from cs_audit.reporters import Report, output_format
@@ -21,7 +22,7 @@ from cs_audit.rubric import Rubric, RubricError, load_rubric
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
-STDOUT_FORMATS = ("table", "json", "none")
+STDOUT_FORMATS = ("table", "json", "github", "none")
 MAX_WARNINGS = 20
 EXPLAIN_EXAMPLES = 5
 # Below this many conversations a run is over before a bar would be useful.
@@ -113,6 +114,7 @@ def _audit_with_progress(auditor: Auditor, conversations: list, quiet: bool) -> 
 
 def _write_outputs(report: Report, outputs: Sequence[str]) -> None:
     from cs_audit.reporters.json_report import write_json, write_jsonl
+    from cs_audit.reporters.junit import write_junit
     from cs_audit.reporters.xlsx import write_xlsx
 
     for output in outputs:
@@ -124,11 +126,65 @@ def _write_outputs(report: Report, outputs: Sequence[str]) -> None:
                     click.echo(f"note: {output}: {counts.replaced_characters} character(s) Excel "
                                f"cannot hold were replaced by �, {counts.cut_texts} text(s) over "
                                "32,767 characters were cut", err=True)
+            elif kind == "junit":
+                write_junit(report, output)
             else:
                 with open(output, "w", encoding="utf-8", newline="\n") as stream:
                     (write_json if kind == "json" else write_jsonl)(report, stream)
         except OSError as error:
             raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def input_options(command: Callable) -> Callable:
+    """The options every command that reads chat exports shares."""
+    for option in reversed((
+        click.option("--input-format", type=click.Choice(INPUT_FORMATS), default="auto",
+                     show_default=True,
+                     help="Input format; auto sniffs each file's content, then its extension."),
+        click.option("--encoding", default="auto", show_default=True, metavar="NAME",
+                     help="Text encoding of text inputs; auto = BOM, else UTF-8, else GB18030."),
+        click.option("--map", "column_map_spec", metavar="MAP",
+                     help="Other column names and role values: 'conversation_id=会话编号,"
+                          "role=发送方,text=消息内容,role.agent=商家客服' or a TOML file with "
+                          "[columns] and [roles]."),
+    )):
+        command = option(command)
+    return command
+
+
+def read_inputs(paths: Sequence[Path], input_format: str, encoding: str,
+                column_map_spec: str | None) -> tuple[list[InputSummary], list[Conversation]]:
+    """Parse every input; exit 2 when a path is missing or nothing at all can be read."""
+    column_map = None
+    if column_map_spec:
+        try:
+            column_map = parse_map_option(column_map_spec)
+        except ColumnMapError as error:
+            raise UserError(str(error)) from None
+    try:
+        files = collect_paths(paths)
+    except FileNotFoundError as error:
+        raise UserError(str(error)) from None
+    if not files:
+        raise UserError("no supported input files in " + ", ".join(map(str, paths)))
+    inputs: list[InputSummary] = []
+    conversations: list[Conversation] = []
+    for parsed in parse_all(files, input_format, encoding, column_map):
+        inputs.append(parsed.summary)
+        conversations.extend(parsed.conversations)
+    if not any(summary.readable for summary in inputs):
+        details = "; ".join(f"{s.path}:{s.problems[0].line}: {s.error}" if s.problems[0].line
+                            else f"{s.path}: {s.error}" for s in inputs)
+        raise UserError(f"no input could be read: {details}")
+    return inputs, conversations
+
+
+def build_report(rubric: Rubric, inputs: Sequence[InputSummary],
+                 results: Sequence[ConversationResult], mask: bool) -> Report:
+    """The report every output is written from, totals computed once."""
+    grade_order = tuple(grade for _, grade in rubric.grades)
+    return Report(rubric, inputs, results, totals(results, inputs, rubric.slow_after_s, grade_order),
+                  _masker(mask))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,20 +199,16 @@ def main() -> None:
 @click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
               help="Bundled rubric name (see `rubrics/`) or a TOML rubric file.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
-              help="Write a report; the extension picks the format (.json, .jsonl, .xlsx). Repeatable.")
+              help="Write a report; the extension picks the format (.json, .jsonl, .xlsx, "
+                   ".xml for JUnit). Repeatable.")
 @click.option("--format", "stdout_format", type=click.Choice(STDOUT_FORMATS), default="table",
-              show_default=True, help="What to print on standard output.")
+              show_default=True,
+              help="What to print on standard output; github prints workflow annotations.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="SCORE",
               help="Exit 1 if the mean conversation score is below SCORE.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="never", show_default=True,
               help="Exit 1 if any check at or above this severity fails.")
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True,
-              help="Input format; auto sniffs each file's content, then its extension.")
-@click.option("--encoding", default="auto", show_default=True, metavar="NAME",
-              help="Text encoding of CSV/JSONL inputs; auto = BOM, else UTF-8, else GB18030.")
-@click.option("--map", "column_map_spec", metavar="MAP",
-              help="Other column names and role values: 'conversation_id=会话编号,role=发送方,"
-                   "text=消息内容,role.agent=商家客服' or a TOML file with [columns] and [roles].")
+@input_options
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), metavar="REPORT.json",
               help="An earlier JSON report: failed checks already in it (same conversation and "
                    "rule) do not count for --fail-on.")
@@ -172,40 +224,15 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     """
     for output in outputs:
         if output_format(output) is None:
-            raise click.BadParameter(f"{output}: unknown report type; use .json, .jsonl or .xlsx",
+            raise click.BadParameter(f"{output}: unknown report type; use .json, .jsonl, .xlsx or .xml",
                                      param_hint="-o/--output")
-    column_map = None
-    if column_map_spec:
-        try:
-            column_map = parse_map_option(column_map_spec)
-        except ColumnMapError as error:
-            raise UserError(str(error)) from None
     known_failures = read_baseline(baseline) if baseline else frozenset()
     rubric = _load_rubric_or_fail(rubric_ref)
-    try:
-        files = collect_paths(paths)
-    except FileNotFoundError as error:
-        raise UserError(str(error)) from None
-    if not files:
-        raise UserError("no supported input files (.csv, .jsonl, .xlsx) in " + ", ".join(map(str, paths)))
-
-    auditor = Auditor(rubric)
-    inputs: list[InputSummary] = []
-    conversations = []
-    for parsed in parse_all(files, input_format, encoding, column_map):
-        inputs.append(parsed.summary)
-        conversations.extend(parsed.conversations)
-    if not any(summary.readable for summary in inputs):
-        details = "; ".join(f"{s.path}:{s.problems[0].line}: {s.error}" if s.problems[0].line
-                            else f"{s.path}: {s.error}" for s in inputs)
-        raise UserError(f"no input could be read: {details}")
+    inputs, conversations = read_inputs(paths, input_format, encoding, column_map_spec)
     if not quiet:
         _warn_problems(inputs)
-
-    results = _audit_with_progress(auditor, conversations, quiet)
-    grade_order = tuple(grade for _, grade in rubric.grades)
-    report = Report(rubric, inputs, results, totals(results, inputs, rubric.slow_after_s, grade_order),
-                    _masker(not no_mask))
+    results = _audit_with_progress(Auditor(rubric), conversations, quiet)
+    report = build_report(rubric, inputs, results, mask=not no_mask)
     _write_outputs(report, outputs)
     if stdout_format == "table":
         from cs_audit.reporters.table import write_table
@@ -213,6 +240,9 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     elif stdout_format == "json":
         from cs_audit.reporters.json_report import write_json
         write_json(report, sys.stdout)
+    elif stdout_format == "github":
+        from cs_audit.reporters.github import write_github
+        write_github(report, sys.stdout)
 
     code, reasons = gate_exit_code(results, fail_under, fail_on, known_failures)
     for reason in reasons:
@@ -348,3 +378,39 @@ def rubric_show(name: str) -> None:
     if name not in bundled:
         raise UserError(f"no bundled rubric {name!r}; bundled: {', '.join(bundled)}")
     click.echo(bundled[name].read_text(encoding="utf-8"), nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--conversation", "conversation_id", required=True, metavar="ID",
+              help="The id of the conversation to review.")
+@click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
+              help="Bundled rubric name or a TOML rubric file.")
+@input_options
+@click.option("--color/--no-color", "colour", default=None,
+              help="Colour the transcript; default: only when standard output is a terminal "
+                   "and NO_COLOR is not set.")
+@click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
+def review(paths: tuple[Path, ...], conversation_id: str, rubric_ref: str, input_format: str,
+           encoding: str, column_map_spec: str | None, colour: bool | None, no_mask: bool) -> None:
+    """Show one conversation as an annotated transcript for the agent: each message with its
+    detections and failed checks, the score, and what to say instead."""
+    from cs_audit.reporters.review import render_review
+
+    rubric = _load_rubric_or_fail(rubric_ref)
+    inputs, conversations = read_inputs(paths, input_format, encoding, column_map_spec)
+    matches = [c for c in conversations if c.id == conversation_id]
+    if not matches:
+        sample = ", ".join(c.id for c in conversations[:10])
+        more = " …" if len(conversations) > 10 else ""
+        raise UserError(f"no conversation {conversation_id!r} in {', '.join(map(str, paths))}; "
+                        f"ids found: {sample}{more}")
+    if len(matches) > 1:
+        click.echo(f"note: {len(matches)} conversations have id {conversation_id!r}; showing the "
+                   f"one from {matches[0].source}", err=True)
+    result = Auditor(rubric).audit(matches[0])
+    report = build_report(rubric, inputs, [result], mask=not no_mask)
+    if colour is None:
+        colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    # Not click.echo: it strips ANSI codes on its own when output is not a terminal.
+    sys.stdout.write(render_review(result, report, colour))

@@ -223,3 +223,25 @@ def test_rubric_validate_and_show(run_cli, tmp_path):
 def test_explain_unknown_id_exits_2(run_cli):
     result = run_cli("explain", "no.such.thing")
     assert result.exit_code == 2 and "known:" in result.stderr
+
+
+def test_review_shows_one_conversation_with_suggestions(run_cli):
+    result = run_cli("review", *CANONICAL_SAMPLES, "--conversation", "TB-0007", "--no-color")
+    assert result.exit_code == 0
+    assert "TB-0007" in result.stdout and "建议" in result.stdout and "\x1b" not in result.stdout
+    assert "TB-0001" not in result.stdout
+
+
+def test_review_can_colour_and_names_unknown_ids(run_cli):
+    coloured = run_cli("review", CANONICAL_SAMPLES[3], "--conversation", "TB-0007", "--color")
+    assert "\x1b[" in coloured.stdout
+    missing = run_cli("review", CANONICAL_SAMPLES[3], "--conversation", "NOPE")
+    assert missing.exit_code == 2 and "ids found: TB-0001" in missing.stderr
+
+
+def test_junit_output_and_github_format_from_the_cli(run_cli, tmp_path):
+    out = tmp_path / "r.xml"
+    result = run_cli("audit", CANONICAL_SAMPLES[3], "-o", out, "--format", "github", "-q")
+    assert result.exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("<?xml")
+    assert "::error file=" in result.stdout

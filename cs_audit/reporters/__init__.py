@@ -41,7 +41,8 @@ class Report:
 def output_format(path: str) -> str | None:
     """Report format named by an output file's extension, or None if unsupported."""
     lowered = path.lower()
-    for extension, name in ((".jsonl", "jsonl"), (".json", "json"), (".xlsx", "xlsx")):
+    for extension, name in ((".jsonl", "jsonl"), (".json", "json"), (".xlsx", "xlsx"),
+                            (".xml", "junit")):
         if lowered.endswith(extension):
             return name
     return None

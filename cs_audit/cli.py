@@ -83,7 +83,7 @@ def gate_exit_code(results: Sequence[ConversationResult], fail_under: float | No
     return (EXIT_GATE if reasons else EXIT_OK), reasons
 
 
-def _warn_problems(inputs: Sequence[InputSummary]) -> None:
+def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -> None:
     shown = 0
     total = sum(len(summary.problems) for summary in inputs)
     for summary in inputs:
@@ -93,7 +93,7 @@ def _warn_problems(inputs: Sequence[InputSummary]) -> None:
                            "JSON and Excel reports", err=True)
                 return
             where = f"{summary.path}:{problem.line}" if problem.line else summary.path
-            click.echo(f"warning: {where}: {problem.reason}", err=True)
+            click.echo(f"warning: {where}: {show(problem.reason)}", err=True)
             shown += 1
 
 
@@ -230,7 +230,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     rubric = _load_rubric_or_fail(rubric_ref)
     inputs, conversations = read_inputs(paths, input_format, encoding, column_map_spec)
     if not quiet:
-        _warn_problems(inputs)
+        _warn_problems(inputs, _masker(not no_mask))
     results = _audit_with_progress(Auditor(rubric), conversations, quiet)
     report = build_report(rubric, inputs, results, mask=not no_mask)
     _write_outputs(report, outputs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
+from collections.abc import Callable
 from typing import IO, Any
 
 from cs_audit.aggregate import GroupTotals, ResponseTotals
@@ -26,13 +27,13 @@ def _time(moment: datetime | None) -> str | None:
     return moment.isoformat(sep=" ", timespec="seconds") if moment else None
 
 
-def input_entry(summary: InputSummary) -> dict[str, Any]:
-    """One ``inputs[]`` entry."""
+def input_entry(summary: InputSummary, show: Callable[[str], str]) -> dict[str, Any]:
+    """One ``inputs[]`` entry; reasons may quote a cell (unknown role '…'), so they are masked."""
     entry: dict[str, Any] = {
         "path": summary.path, "format": summary.format, "encoding": summary.encoding,
         "rows": summary.rows, "messages": summary.messages,
         "conversations": summary.conversations,
-        "problems": [{"line": p.line, "reason": p.reason} for p in summary.problems],
+        "problems": [{"line": p.line, "reason": show(p.reason)} for p in summary.problems],
         "readable": summary.readable,
     }
     return entry
@@ -107,7 +108,7 @@ def build_document(report: Report) -> dict[str, Any]:
         "schema": SCHEMA,
         "tool": {"name": "cs-audit", "version": report.tool_version},
         "rubric": {"name": report.rubric.name, "source": report.rubric.source},
-        "inputs": [input_entry(summary_) for summary_ in report.inputs],
+        "inputs": [input_entry(summary_, report.show) for summary_ in report.inputs],
         "summary": summary,
         "agents": [{"agent": report.show(a.agent), **_group(a.totals)} for a in run.agents],
         "days": [{"day": d.day.isoformat() if d.day else None, **_group(d.totals)} for d in run.days],

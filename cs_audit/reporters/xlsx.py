@@ -213,7 +213,7 @@ def _write_problems(writer: _SheetWriter, report: Report) -> None:
     writer.header(["File", "Line", "Problem"], [50, 8, 90])
     for summary in report.inputs:
         for problem in summary.problems:
-            writer.row([summary.path, problem.line, problem.reason])
+            writer.row([summary.path, problem.line, report.show(problem.reason)])
 
 
 def write_xlsx(report: Report, path: Path | str) -> CellCleaning:

@@ -172,3 +172,8 @@ def test_without_timestamps_times_are_null_and_counts_still_work():
     m = metrics(conv)
     assert (m.first_s, m.avg_s, m.max_s, m.slow) == (None, None, None, None)
     assert (m.turns, m.unanswered) == (2, 1)
+
+
+@pytest.mark.parametrize("sticker", ["[表情]", "[强]", "[抱拳][抱拳]", "好的[微笑]"])
+def test_stickers_and_wechat_emoji_codes_acknowledge(sticker):
+    assert ACKS.is_acknowledgement(sticker)

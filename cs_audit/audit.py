@@ -7,6 +7,7 @@ import functools
 
 from cs_audit.analysis.response import AcknowledgementMatcher, response_metrics, timed_turns, turn_records
 from cs_audit.analysis.detectors import Detectors, detect_all
+from cs_audit.analysis.dispute import DisputeAnalyzer
 from cs_audit.analysis.kpis import kpi_counts
 from cs_audit.analysis.response import buyer_turns
 from cs_audit.analysis.sentiment import SentimentModel
@@ -17,10 +18,10 @@ from cs_audit.scoring import score_conversation
 
 
 @functools.cache
-def _shared_models() -> tuple[AcknowledgementMatcher, Detectors, SentimentModel]:
+def _shared_models() -> tuple[AcknowledgementMatcher, Detectors, SentimentModel, DisputeAnalyzer]:
     # Lexicons and models are immutable once loaded and cost seconds (snownlp's model alone
     # ~3 s): one copy per process, whatever the number of rubrics or audits.
-    return AcknowledgementMatcher(), Detectors.build(), SentimentModel()
+    return AcknowledgementMatcher(), Detectors.build(), SentimentModel(), DisputeAnalyzer()
 
 
 class Auditor:
@@ -28,7 +29,7 @@ class Auditor:
 
     def __init__(self, rubric: Rubric):
         self.rubric = rubric
-        self.acknowledgements, self.detectors, self.sentiment = _shared_models()
+        self.acknowledgements, self.detectors, self.sentiment, self.disputes = _shared_models()
 
     def audit(self, conversation: Conversation) -> ConversationResult:
         """Analyse and score one conversation."""
@@ -45,14 +46,16 @@ class Auditor:
         detections = detect_all(self.detectors.all, conversation)
         sentiment = self.sentiment.trajectory(
             [[m.text for m in turn.messages] for turn in buyer_turns(messages)])
+        dispute = self.disputes.analyse(conversation, detections)
         facts = ConversationFacts(conversation, turns, response, detections, rubric.slow_after_s,
-                                  sentiment, self.detectors.refusals(conversation, detections))
+                                  sentiment, self.detectors.refusals(conversation, detections),
+                                  dispute)
         card = score_conversation(facts, rubric)
         return ConversationResult(
             id=conversation.id, source=conversation.source, agents=conversation.agents,
             start=min(stamps) if stamps else None, end=max(stamps) if stamps else None,
             messages=messages, response=response,
-            turns=records, kpi_counts=kpis, sentiment=sentiment,
+            turns=records, kpi_counts=kpis, sentiment=sentiment, dispute=dispute,
             detections=detections, checks=card.checks, score=card.score, grade=card.grade,
             passed=card.passed, critical=card.critical,
         )

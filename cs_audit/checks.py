@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cs_audit.analysis.dispute import NO_DISPUTE, STEPS, DisputeFacts
 from cs_audit.analysis.response import TimedTurn
 from cs_audit.model import Conversation, Detection, ResponseMetrics, SentimentTrajectory
 
@@ -30,6 +31,7 @@ class ConversationFacts:
     sentiment: SentimentTrajectory = SentimentTrajectory()
     # Indexes of shop messages that turn down an off-platform request (抱歉，平台规定不能加微信).
     refusals: frozenset[int] = frozenset()
+    dispute: DisputeFacts = NO_DISPUTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,41 @@ def _evaluate_sentiment(facts: ConversationFacts, params: dict[str, Any]) -> Ver
                    f"(recovered at {target:g} or above)")
 
 
+STEP_WORDS = {
+    "respond": "replied to the dispute", "apologise": "apologised or showed empathy",
+    "ask_evidence": "asked for photos, video or the order number",
+    "explain": "explained the cause or the process", "remedy": "offered a concrete remedy",
+    "follow_up": "confirmed or followed up",
+}
+# Steps an extortion attempt cannot fairly demand: giving in is not good service.
+NOT_OWED_TO_EXTORTION = ("remedy", "apologise")
+
+
+def _evaluate_dispute(facts: ConversationFacts, params: dict[str, Any]) -> Verdict | None:
+    dispute = facts.dispute
+    if dispute.type is None:
+        return None
+    step = params["step"]
+    if step == "no_extortion":
+        if not dispute.malicious:
+            return Verdict(True, f"{dispute.type} dispute, no extortion")
+        evidence = dispute.evidence_for("malicious")
+        index = evidence.message_index if evidence else dispute.start_index
+        quoted = f": {evidence.text}" if evidence else ""
+        return Verdict(False, f"buyer demands money with a threat (malicious dispute){quoted}; "
+                              "for the supervisor, not held against the agent", index)
+    wanted = params.get("types")
+    if wanted and dispute.type not in wanted:
+        return None
+    if dispute.malicious and step in NOT_OWED_TO_EXTORTION:
+        return None
+    done_at = getattr(dispute.steps, step)
+    if done_at is not None:
+        return Verdict(True, f"{dispute.type} dispute: agent {STEP_WORDS[step]}", done_at)
+    return Verdict(False, f"{dispute.type} dispute: agent never {STEP_WORDS[step]}",
+                   dispute.start_index)
+
+
 CHECK_KINDS: dict[str, CheckKind] = {
     kind.name: kind for kind in (
         CheckKind(
@@ -230,6 +267,18 @@ CHECK_KINDS: dict[str, CheckKind] = {
                 "recover_to": Param((int, float), False, minimum=0, doc="recovery: the last score to reach"),
             },
             _evaluate_sentiment,
+        ),
+        CheckKind(
+            "dispute",
+            "Dispute handling (the buyer complains about logistics, quality, after-sales, price "
+            "or service): the agent performs a handling step after the complaint. Applies only "
+            "to disputes (optionally of the listed types); remedy and apology are not demanded "
+            "for extortion. step = no_extortion instead flags a malicious dispute.",
+            {
+                "step": Param(str, True, (*STEPS, "no_extortion"), doc="the handling step"),
+                "types": Param(list, False, doc="dispute types the check applies to (default all)"),
+            },
+            _evaluate_dispute,
         ),
     )
 }

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # analysis depends on the model, not the other way round at run time
+    from cs_audit.analysis.dispute import DisputeFacts
 
 ROLES = ("buyer", "agent", "bot", "system")
 SEVERITIES = ("critical", "major", "minor", "info")
@@ -183,6 +187,7 @@ class ConversationResult:
     turns: tuple[TurnRecord, ...]
     kpi_counts: dict[str, KpiCount]
     sentiment: SentimentTrajectory
+    dispute: DisputeFacts
     detections: tuple[Detection, ...]
     checks: tuple[CheckResult, ...]
     score: float

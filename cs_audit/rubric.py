@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cs_audit.analysis.dispute import TYPES as DISPUTE_TYPES
 from cs_audit.analysis.kpis import KPI_DEFINITIONS, KpiSettings
 from cs_audit.analysis.response import ServiceHours
 from cs_audit.checks import CHECK_KINDS, Param
@@ -340,6 +341,10 @@ def _validate(data: dict[str, Any], origins: _Origins, source: str, default_name
         category = table.get("category")
         if category is not None and category not in DETECTION_CATEGORIES:
             raise origins.error(path + ("category",), f"unknown detection category {category!r}")
+        for position, listed in enumerate(table.get("types", [])):
+            if listed not in DISPUTE_TYPES:
+                raise origins.error(path + ("types",), f"types[{position}] = {listed!r} is not a "
+                                                       f"dispute type; known: {', '.join(DISPUTE_TYPES)}")
         for position, listed in enumerate(table.get("categories", [])):
             if listed not in DETECTION_CATEGORIES:
                 raise origins.error(path + ("categories",),

@@ -17,6 +17,8 @@ MINIMUM_EACH_WAY = 40
 # Which category each lexicon serves; a new lexicon file must be added here (and so get examples).
 LEXICON_CATEGORIES = {
     "acknowledgements": None,  # response metrics; tested in test_response.py
+    "dispute_steps": "dispute.steps",
+    "dispute_types": "dispute.type",
     "escalation": "buyer.escalation",
     "jieba_user_dict": "tone.rude",
     "risk_contact": "risk.contact",

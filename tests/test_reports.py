@@ -94,9 +94,14 @@ def test_workbook_agrees_with_json(samples_reports):
         assert row[header.index("Passed")] == ("yes" if conv["passed"] else "no")
         first = conv["metrics"]["response"]["first_s"]
         assert row[header.index("First reply (s)")] == (pytest.approx(first) if first is not None else None)
-    failed = sum(1 for c in report["conversations"] for check in c["checks"] if not check["passed"])
+    failed = [check for c in report["conversations"] for check in c["checks"] if not check["passed"]]
+    problem_detections = [d for c in report["conversations"] for d in c["detections"]
+                          if d["category"].startswith(("tone.rude", "risk.", "buyer.", "pii."))]
     findings = list(workbook["Findings"].iter_rows(values_only=True))[1:]
-    assert sum(1 for row in findings if row[0] != "info") == failed
+    assert len(findings) == len(failed) + len(problem_detections)
+    assert sum(1 for row in findings if row[0] != "info") == sum(1 for c in failed if c["severity"] != "info")
+    severities = [row[0] for row in findings]
+    assert severities == sorted(severities, key=["critical", "major", "minor", "info"].index)
     summary = {row[0]: row[1] for row in workbook["Summary"].iter_rows(values_only=True) if row and row[0]}
     assert summary["Conversations"] == report["summary"]["conversations"]
     assert summary["Mean score"] == pytest.approx(report["summary"]["score_mean"], abs=0.01)

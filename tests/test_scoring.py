@@ -81,3 +81,40 @@ def test_check_points_at_the_message_it_concerns(tmp_path):
 def test_no_checks_apply_scores_100(tmp_path):
     result = auditor(tmp_path).audit(conversation(("agent", None, "亲在吗")))
     assert result.score == 100.0 and result.passed
+
+
+def _default_checks(conv):
+    result = Auditor(load_rubric("default")).audit(conv)
+    return result, {c.rule: c for c in result.checks}
+
+
+def test_dispute_steps_are_checked_after_the_complaint():
+    conv = conversation(
+        ("buyer", "10:00:00", "收到的杯子碎了，怎么回事"),
+        ("agent", "10:00:20", "非常抱歉给您添麻烦了，麻烦拍张照片给我看看"),
+        ("buyer", "10:01:00", "[图片]"),
+        ("agent", "10:01:30", "看到了，是运输途中摔坏的，马上给您补发一个新的"),
+    )
+    result, checks = _default_checks(conv)
+    assert result.dispute.type == "quality"
+    for rule in ("dispute_apology", "dispute_evidence", "dispute_explanation", "dispute_remedy"):
+        assert checks[rule].passed, rule
+    assert checks["no_extortion"].passed
+
+
+def test_dispute_checks_do_not_apply_without_a_dispute():
+    _, checks = _default_checks(conversation(("buyer", "10:00:00", "这个有货吗"),
+                                             ("agent", "10:00:10", "您好，有货的")))
+    assert not [rule for rule in checks if rule.startswith("dispute_") or rule == "no_extortion"]
+
+
+def test_extortion_is_flagged_for_the_supervisor_and_no_remedy_is_demanded():
+    conv = conversation(
+        ("buyer", "10:00:00", "给我转50块钱，不然给你差评加投诉"),
+        ("agent", "10:00:20", "亲，我们不能拿评价做交换，商品有问题可以申请售后"),
+    )
+    result, checks = _default_checks(conv)
+    assert result.dispute.malicious
+    assert "dispute_remedy" not in checks and "dispute_apology" not in checks
+    flag = checks["no_extortion"]
+    assert not flag.passed and flag.severity == "info" and flag.max_points == 0

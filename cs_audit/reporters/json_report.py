@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from cs_audit.aggregate import GroupTotals, ResponseTotals
+from cs_audit.analysis.dispute import STEPS, DisputeFacts
 from cs_audit.model import ConversationResult, InputSummary, ResponseMetrics
 from cs_audit.reporters import Report
 
@@ -66,6 +67,14 @@ def _group(group: GroupTotals) -> dict[str, Any]:
     }
 
 
+def _dispute(dispute: DisputeFacts) -> dict[str, Any]:
+    return {
+        "type": dispute.type, "types": list(dispute.types), "start_index": dispute.start_index,
+        "malicious": dispute.malicious,
+        "steps": {step: getattr(dispute.steps, step) for step in STEPS},
+    }
+
+
 def conversation_entry(result: ConversationResult, report: Report) -> dict[str, Any]:
     """One ``conversations[]`` entry, with chat-derived text passed through ``report.show``."""
     show = report.show
@@ -82,6 +91,7 @@ def conversation_entry(result: ConversationResult, report: Report) -> dict[str, 
                 "first": _number(sentiment.first, 4), "last": _number(sentiment.last, 4),
                 "min": _number(sentiment.min, 4), "drop": _number(sentiment.drop, 4),
             },
+            "dispute": _dispute(result.dispute),
         },
         "detections": [
             {"category": d.category, "message_index": d.message_index, "role": d.role,

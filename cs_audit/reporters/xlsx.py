@@ -149,8 +149,8 @@ def _write_conversations(writer: _SheetWriter, report: Report) -> None:
     titles = ["Conversation", "Source", "Agents", "Start", "End", "Messages", "Score", "Grade",
               "Passed", "Critical", "First reply (s)", "Average reply (s)", "Slowest reply (s)",
               "Slow replies", "Unanswered", "Turns", "Sentiment first", "Sentiment last",
-              *kpi_ids, "Failed checks"]
-    writer.header(titles, [16, 28, 26, 19, 19, 10, 8, 7, 8, 9, 14, 16, 16, 12, 12, 8, 14, 14,
+              "Dispute", *kpi_ids, "Failed checks"]
+    writer.header(titles, [16, 28, 26, 19, 19, 10, 8, 7, 8, 9, 14, 16, 16, 12, 12, 8, 14, 14, 14,
                            *[24] * len(kpi_ids), 60])
     for result in report.results:
         r = result.response
@@ -165,6 +165,8 @@ def _write_conversations(writer: _SheetWriter, report: Report) -> None:
             writer.cell(r.first_s, SECONDS), writer.cell(r.avg_s, SECONDS),
             writer.cell(r.max_s, SECONDS), r.slow, r.unanswered, r.turns,
             writer.cell(result.sentiment.first, "0.00"), writer.cell(result.sentiment.last, "0.00"),
+            (result.dispute.type or "") + (" (malicious)" if result.dispute.malicious
+                                           and result.dispute.type != "malicious" else ""),
             *[writer.cell(r.kpis.get(k), _kpi_format(k)) for k in kpi_ids], failed,
         ])
     if report.results:

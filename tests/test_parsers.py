@@ -416,3 +416,12 @@ def test_jsonl_text_may_hold_line_separator_characters(tmp_path):
     path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     parsed = parse_file(path)
     assert texts(parsed) == ["第一段\u2028第二段\x0b完"] and parsed.summary.problems == ()
+
+
+def test_short_gb18030_lines_that_happen_to_be_valid_utf8_do_not_fool_detection(tmp_path):
+    rows = [("C1", "2024-04-15 10:00:00", "buyer", "", "谢谢"), ("C1", "2024-04-15 10:00:05", "buyer", "", "[图片]"),
+            ("C1", "2024-04-15 10:00:30", "agent", "s", "在吗")]
+    parsed = parse_file(write_csv(tmp_path / "g.csv", rows, header=("会话ID", "时间", "角色", "发送人", "内容"),
+                                  encoding="gb18030"))
+    assert parsed.summary.encoding == "gb18030"
+    assert texts(parsed) == ["谢谢", "[图片]", "在吗"] and parsed.summary.problems == ()

@@ -11,8 +11,13 @@ from cs_audit.parsers.canonical_csv import FileUnreadable, parse_csv
 from cs_audit.parsers.canonical_jsonl import parse_jsonl
 from cs_audit.parsers.canonical_xlsx import parse_xlsx
 from cs_audit.parsers.columns import ColumnMap
+from cs_audit.parsers.helpdesk import parse_helpdesk, sniff_helpdesk
+from cs_audit.parsers.jd import parse_jd_tsv, sniff_jd_tsv
+from cs_audit.parsers.pdd import parse_pdd_json, parse_pdd_xlsx, sniff_pdd_json, sniff_pdd_xlsx
+from cs_audit.parsers.qianniu import parse_qianniu, sniff_qianniu
 from cs_audit.parsers.records import ConversationBuilder
 from cs_audit.parsers.text import EncodingProblem
+from cs_audit.parsers.wechat import parse_wechat, sniff_wechat
 
 ParseFunction = Callable[[Path, ConversationBuilder, str], "str | None"]
 SNIFF_BYTES = 65_536
@@ -48,6 +53,18 @@ def _has_comma(head: bytes, path: Path) -> bool:
 
 # Specific formats first; the canonical ones are the fallbacks.
 FORMATS: tuple[InputFormat, ...] = (
+    InputFormat("pdd-json", parse_pdd_json, sniff_pdd_json, (".json",),
+                "拼多多 JSON chat records (message_infos with msg_ts/from_type/text)"),
+    InputFormat("pdd-xlsx", parse_pdd_xlsx, sniff_pdd_xlsx, (),
+                "拼多多 back-end chat export workbook (会话ID/买家ID, 发送方, 消息时间, 消息内容)"),
+    InputFormat("jd-tsv", parse_jd_tsv, sniff_jd_tsv, (".tsv",),
+                "京东 咚咚 JDDC-style TSV, no header, no timestamps"),
+    InputFormat("qianniu", parse_qianniu, sniff_qianniu, (".txt",),
+                "千牛/旺旺 chat-record text: `nickname YYYY-MM-DD HH:MM:SS` headers, content lines"),
+    InputFormat("wechat", parse_wechat, sniff_wechat, (".csv", ".txt"),
+                "WeChat export (企业微信): 留痕 CSV (localId,TalkerId,…) or TXT `time nickname` blocks"),
+    InputFormat("helpdesk", parse_helpdesk, sniff_helpdesk, (".json",),
+                "Zendesk ticket comments or Intercom conversations (JSON)"),
     InputFormat("xlsx", parse_xlsx, _is_zip, (".xlsx",), "canonical XLSX (first sheet)"),
     InputFormat("jsonl", parse_jsonl, _starts_with_object, (".jsonl", ".ndjson"),
                 "canonical JSONL, one object a line"),
@@ -89,17 +106,13 @@ def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def sniff_format(path: Path) -> str | None:
-    """The format of a file from its content, else from its extension; None if unknown."""
+    """The format of a file from its content (formats tried in order), else from its extension."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    by_extension = EXTENSIONS.get(path.suffix.lower())
     for fmt in FORMATS:
-        # A canonical CSV/JSONL sniff is weak (a comma, a brace): let the extension win over it.
-        if fmt.name in ("csv", "jsonl") and by_extension and by_extension != fmt.name:
-            continue
         if fmt.sniff(head, path):
             return fmt.name
-    return by_extension
+    return EXTENSIONS.get(path.suffix.lower())
 
 
 def parse_file(path: Path, input_format: str = "auto", encoding: str = "auto",

@@ -82,20 +82,25 @@ def decode_bytes(data: bytes, encoding: str = "auto",
 
 
 def _has_utf8_text(lines: list[bytes]) -> bool:
-    """Whether some line holds non-ASCII text that is valid UTF-8 (so the file is UTF-8 at heart).
+    """Whether the file is UTF-8 at heart with some foreign lines, rather than GB18030.
 
-    GB18030 bytes are almost never valid UTF-8 once they contain Chinese, so one such line is
-    strong evidence; a file of only GB18030 lines has none.
+    A line counts for UTF-8 when it decodes and holds a character of U+0800 or above (Chinese
+    is three bytes in UTF-8); short GB18030 lines can decode as UTF-8 by accident (谢谢 reads
+    as лл) but only into two-byte characters. UTF-8 wins only with more such lines than lines
+    that are not UTF-8 at all.
     """
+    utf8_lines = foreign_lines = 0
     for line in lines:
         if max(line, default=0) < 0x80:
             continue
         try:
-            line.decode("utf-8")
+            decoded = line.decode("utf-8")
         except UnicodeDecodeError:
+            foreign_lines += 1
             continue
-        return True
-    return False
+        if max(map(ord, decoded)) >= 0x800:
+            utf8_lines += 1
+    return utf8_lines > foreign_lines
 
 
 def _decode_mixed(lines: list[bytes], on_bad_line: Callable[[int, str], None] | None,

@@ -790,6 +790,18 @@ def write_xlsx(shop: Shop) -> None:
             out.writestr(fixed, written.read(entry.filename))
 
 
+PLATFORM_SAMPLES = (
+    ("pdd_records.json", "拼多多 chat records, JSON (`pdd-json`)", "make_platform_samples.py"),
+    ("pdd_export.xlsx", "拼多多 back-end chat export (`pdd-xlsx`)", "make_platform_samples.py"),
+    ("jd_sessions.tsv", "京东 JDDC-style TSV (`jd-tsv`)", "make_platform_samples.py"),
+    ("qianniu_records.txt", "千牛/旺旺 text transcript, GB18030 (`qianniu`)", "make_qianniu_sample.py"),
+    ("wechat_export.csv", "WeChat 留痕 CSV (`wechat`)", "make_chat_tool_samples.py"),
+    ("wechat_chat.txt", "WeChat TXT (`wechat`)", "make_chat_tool_samples.py"),
+    ("zendesk_tickets.json", "Zendesk tickets with comments (`helpdesk`)", "make_chat_tool_samples.py"),
+    ("intercom_conversations.json", "Intercom conversations (`helpdesk`)", "make_chat_tool_samples.py"),
+)
+
+
 def write_readme() -> None:
     """Write README.md: which file is which, and what each conversation is there to show."""
     lines = [
@@ -800,8 +812,8 @@ def write_readme() -> None:
         "",
         "    cs-audit audit samples/",
         "",
-        "Do not edit these files by hand: `make_samples.py` holds the conversations and writes every",
-        "file here, this README included. Regenerate with `python samples/make_samples.py`; the",
+        "Do not edit these files by hand: `make_samples.py` holds the conversations and writes the",
+        "canonical files and this README. Regenerate with `python samples/make_samples.py`; the",
         "output is byte-identical from run to run. All times are local shop time (UTC+8), 2024-04;",
         "service hours in the notes are 08:00-23:00. Names, phone, ID and card numbers are made up.",
         "",
@@ -817,7 +829,19 @@ def write_readme() -> None:
         lines += ["", f"## `{shop.file_name}` — {shop.name} ({shop.platform})", "",
                   "| conversation | what it demonstrates |", "| --- | --- |"]
         lines += [f"| {chat.id} | {chat.shows} |" for chat in shop.chats]
-    lines.append("")
+    lines += [
+        "",
+        "## Platform exports",
+        "",
+        "The other files show the platform layouts cs-audit also reads (see the main README,",
+        "\"Platform exports\"); each has at least one deliberately bad record, to show how problems",
+        "are reported. Their generators say which.",
+        "",
+        "| file | layout | written by |",
+        "| --- | --- | --- |",
+        *[f"| `{name}` | {layout} | `{script}` |" for name, layout, script in PLATFORM_SAMPLES],
+        "",
+    ]
     (SAMPLES_DIR / "README.md").write_text("\n".join(lines), encoding="utf-8", newline="\n")
 
 

@@ -425,3 +425,24 @@ def test_short_gb18030_lines_that_happen_to_be_valid_utf8_do_not_fool_detection(
                                   encoding="gb18030"))
     assert parsed.summary.encoding == "gb18030"
     assert texts(parsed) == ["谢谢", "[图片]", "在吗"] and parsed.summary.problems == ()
+
+
+EXPECTED_SAMPLE_FORMATS = {
+    "douyin_chat.xlsx": "xlsx", "intercom_conversations.json": "helpdesk", "jd_chat.jsonl": "jsonl",
+    "jd_sessions.tsv": "jd-tsv", "pdd_export.xlsx": "pdd-xlsx", "pdd_gb18030.csv": "csv",
+    "pdd_records.json": "pdd-json", "qianniu_records.txt": "qianniu", "taobao_utf8.csv": "csv",
+    "wechat_chat.txt": "wechat", "wechat_export.csv": "wechat", "zendesk_tickets.json": "helpdesk",
+}
+
+
+def test_every_sample_is_sniffed_read_and_fully_accounted_for():
+    from conftest import SAMPLES
+    found = {path.name: path for path in collect_paths([SAMPLES])}
+    assert set(found) == set(EXPECTED_SAMPLE_FORMATS)
+    for name, path in found.items():
+        parsed = parse_file(path)
+        summary = parsed.summary
+        assert summary.format == EXPECTED_SAMPLE_FORMATS[name], name
+        assert summary.readable, (name, summary.error)
+        assert summary.rows == summary.messages + len(summary.problems), name
+        assert summary.messages == sum(len(c.messages) for c in parsed.conversations), name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 from cs_audit.parsers.records import ConversationBuilder, MissingColumns, map_header
@@ -23,17 +24,17 @@ class FileUnreadable(ValueError):
         self.reason = reason
 
 
-def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") -> str:
-    """Read a canonical CSV into ``builder``; return the encoding used.
+def csv_records(text: str, builder: ConversationBuilder) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line, fields)`` for the header, then for every record with the header's width.
 
-    Each record is reported with the line it starts on; a record with the wrong number of
-    fields is a problem, not a guess.
+    Lines are where each record starts. Blank lines are not records; a record with the wrong
+    number of fields, an over-long field or a CSV syntax error becomes a problem in ``builder``
+    (a broken quote ends the reading: the reader cannot resynchronise after it). A file whose
+    header cannot be read raises FileUnreadable.
     """
-    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=builder.problem)
     csv.field_size_limit(FIELD_SIZE_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
-    positions: dict[int, str] = {}
     next_line = 1
     while True:
         start_line = next_line
@@ -49,7 +50,6 @@ def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") 
                 continue
             builder.problem(start_line, f"CSV syntax error: {error}; the rest of the file "
                                         "cannot be read after it")
-            # The reader cannot resynchronise after a broken quote: what follows is one field.
             break
         finally:
             next_line = reader.line_num + 1
@@ -57,15 +57,27 @@ def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") 
             continue  # blank line: not a record
         if header is None:
             header = row
-            try:
-                positions = map_header(row, builder.column_map)
-            except MissingColumns as error:
-                raise FileUnreadable(start_line, str(error)) from None
-            continue
-        if len(row) != len(header):
+        elif len(row) != len(header):
             builder.problem(start_line, f"expected {len(header)} fields, found {len(row)}")
             continue
-        builder.add(start_line, {column: row[position] for position, column in positions.items()})
+        yield start_line, row
     if header is None:
         raise FileUnreadable(1, "empty file: no header row")
+
+
+def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") -> str:
+    """Read a canonical CSV into ``builder``; return the encoding used.
+
+    Each record is reported with the line it starts on; a record with the wrong number of
+    fields is a problem, not a guess.
+    """
+    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=builder.problem)
+    records = csv_records(text, builder)
+    header_line, header = next(records)
+    try:
+        positions = map_header(header, builder.column_map)
+    except MissingColumns as error:
+        raise FileUnreadable(header_line, str(error)) from None
+    for line, row in records:
+        builder.add(line, {column: row[position] for position, column in positions.items()})
     return used

@@ -31,14 +31,12 @@ speaker of the file, the file is refused rather than guessed.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cs_audit.parsers.canonical_csv import FIELD_SIZE_LIMIT, FileUnreadable
+from cs_audit.parsers.canonical_csv import FileUnreadable, csv_records
 from cs_audit.parsers.records import ConversationBuilder
 from cs_audit.parsers.text import decode_bytes, sniff_bom
 
@@ -127,38 +125,11 @@ def _is_csv_header(line: str) -> bool:
 # --- CSV ---------------------------------------------------------------------------------------
 
 def _parse_csv(text: str, builder: ConversationBuilder) -> None:
-    csv.field_size_limit(FIELD_SIZE_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    columns: dict[str, int] = {}
-    next_line = 1
-    while True:
-        start_line = next_line
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            if header is None:
-                raise FileUnreadable(start_line, f"CSV header cannot be read: {error}") from None
-            if "field larger than field limit" in str(error):
-                builder.problem(start_line, f"a field is longer than {FIELD_SIZE_LIMIT:,} characters")
-                continue
-            builder.problem(start_line, f"CSV syntax error: {error}; the rest of the file "
-                                        "cannot be read after it")
-            break
-        finally:
-            next_line = reader.line_num + 1
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # blank line: not a record
-        if header is None:
-            header = row
-            columns = _csv_columns(row, start_line)
-            continue
-        if len(row) != len(header):
-            builder.problem(start_line, f"expected {len(header)} fields, found {len(row)}")
-            continue
-        _add_csv_row(start_line, {name: row[position] for name, position in columns.items()}, builder)
+    records = csv_records(text, builder)
+    header_line, header = next(records)
+    columns = _csv_columns(header, header_line)
+    for line, row in records:
+        _add_csv_row(line, {name: row[position] for name, position in columns.items()}, builder)
 
 
 def _csv_columns(header: list[str], line: int) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -20,6 +21,32 @@ SAMPLES = REPO / "samples"
 CANONICAL_SAMPLES = tuple(SAMPLES / name for name in (
     "douyin_chat.xlsx", "jd_chat.jsonl", "pdd_gb18030.csv", "taobao_utf8.csv"))
 HEADER = ("conversation_id", "timestamp", "role", "sender", "text")
+
+
+REPORTER_FIXTURES = Path(__file__).parent / "fixtures" / "reporters"
+REPORTER_INPUTS = ("chats.csv", "broken.xlsx")
+
+
+def make_report(auditor, show=None, results=None, inputs=None):
+    """A Report built as the CLI builds it, from the reporter fixture files named relative to
+    their folder (nothing machine-specific in golden output); ``show`` masks by default."""
+    from cs_audit.aggregate import totals
+    from cs_audit.analysis.pii import mask_text
+    from cs_audit.parsers import parse_file
+    from cs_audit.reporters import Report
+
+    rubric = auditor.rubric
+    if results is None:
+        inputs, results = [], []
+        with contextlib.chdir(REPORTER_FIXTURES):
+            for name in REPORTER_INPUTS:
+                parsed = parse_file(Path(name))
+                inputs.append(parsed.summary)
+                results += [auditor.audit(c) for c in parsed.conversations]
+    inputs = inputs or []
+    grade_order = tuple(grade for _, grade in rubric.grades)
+    return Report(rubric, inputs, results, totals(results, inputs, rubric.slow_after_s, grade_order),
+                  show or mask_text)
 
 
 def csv_text(rows, header=HEADER) -> str:

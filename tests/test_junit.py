@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import os
@@ -12,19 +11,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from cs_audit.aggregate import totals
 from cs_audit.analysis.pii import mask_text
 from cs_audit.audit import Auditor
 from cs_audit.model import SEVERITY_RANK
-from cs_audit.parsers import parse_file
-from cs_audit.reporters import Report
 from cs_audit.reporters.junit import INPUT_PROBLEMS_CASE, render_junit, write_junit
 from cs_audit.rubric import load_rubric
-from conftest import conversation
+from conftest import make_report, conversation
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CHATS = FIXTURES / "reporters"
-INPUT_FILES = ("chats.csv", "broken.xlsx")
 GOLDEN = Path(__file__).parent / "golden" / "junit.xml"
 UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 # The phone an agent repeats (evidence of a failed check) and one in an input problem's reason.
@@ -36,19 +30,6 @@ def auditor():
     return Auditor(load_rubric("default"))
 
 
-def make_report(auditor, show=mask_text, results=None, inputs=None) -> Report:
-    """A Report built as the CLI builds it, from the fixture files named relative to their folder."""
-    rubric = auditor.rubric
-    if results is None:
-        inputs, results = [], []
-        with contextlib.chdir(CHATS):  # relative paths: nothing machine-specific in the output
-            for name in INPUT_FILES:
-                parsed = parse_file(Path(name))
-                inputs.append(parsed.summary)
-                results += [auditor.audit(c) for c in parsed.conversations]
-    inputs = inputs or []
-    grade_order = tuple(grade for _, grade in rubric.grades)
-    return Report(rubric, inputs, results, totals(results, inputs, rubric.slow_after_s, grade_order), show)
 
 
 @pytest.fixture(scope="module")

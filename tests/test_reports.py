@@ -178,3 +178,13 @@ def test_personal_data_is_masked_in_every_output_unless_asked(run_cli, tmp_path,
         assert (number in everything) == no_mask, number
     if not no_mask:
         assert "138****5678" in everything
+
+
+def test_golden_table_for_the_samples(run_cli):
+    golden = Path(__file__).parent / "golden" / "table.txt"
+    result = run_cli("audit", *CANONICAL_SAMPLES, "--rubric", "taobao", "-q")
+    assert result.exit_code == 0
+    if UPDATE:
+        golden.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == golden.read_text(encoding="utf-8"), \
+        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"

@@ -14,6 +14,7 @@ from cs_audit import __version__
 from cs_audit.aggregate import totals
 from cs_audit.audit import Auditor
 from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
+from cs_audit.parallel import audit_conversations
 from cs_audit.parsers import INPUT_FORMATS, collect_paths, parse_all
 from cs_audit.parsers.columns import ColumnMapError, parse_map_option
 from cs_audit.reporters import Report, output_format
@@ -104,12 +105,14 @@ def _masker(mask: bool) -> Callable[[str], str]:
     return mask_text
 
 
-def _audit_with_progress(auditor: Auditor, conversations: list, quiet: bool) -> list[ConversationResult]:
+def _audit_with_progress(auditor: Auditor, conversations: list, quiet: bool,
+                         jobs: int) -> list[ConversationResult]:
+    results = audit_conversations(auditor, conversations, jobs)
     if quiet or len(conversations) < PROGRESS_FROM or not sys.stderr.isatty():
-        return [auditor.audit(conversation) for conversation in conversations]
-    with click.progressbar(conversations, label="auditing", file=sys.stderr,
-                           show_pos=True) as bar:
-        return [auditor.audit(conversation) for conversation in bar]
+        return list(results)
+    with click.progressbar(results, length=len(conversations), label="auditing",
+                           file=sys.stderr, show_pos=True) as bar:
+        return list(bar)
 
 
 def _write_outputs(report: Report, outputs: Sequence[str]) -> None:
@@ -209,6 +212,8 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="never", show_default=True,
               help="Exit 1 if any check at or above this severity fails.")
 @input_options
+@click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True, metavar="N",
+              help="Worker processes (0 = all cores); the output is the same for any N.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), metavar="REPORT.json",
               help="An earlier JSON report: failed checks already in it (same conversation and "
                    "rule) do not count for --fail-on.")
@@ -216,7 +221,8 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no input-problem warnings.")
 def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], stdout_format: str,
           fail_under: float | None, fail_on: str, input_format: str, encoding: str,
-          column_map_spec: str | None, baseline: Path | None, no_mask: bool, quiet: bool) -> None:
+          column_map_spec: str | None, jobs: int, baseline: Path | None, no_mask: bool,
+          quiet: bool) -> None:
     """Audit chat exports in PATHS (files, or folders walked recursively in sorted order).
 
     Exit status: 0 when no gate failed, 1 when --fail-under or --fail-on failed, 2 for usage
@@ -231,7 +237,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     inputs, conversations = read_inputs(paths, input_format, encoding, column_map_spec)
     if not quiet:
         _warn_problems(inputs, _masker(not no_mask))
-    results = _audit_with_progress(Auditor(rubric), conversations, quiet)
+    results = _audit_with_progress(Auditor(rubric), conversations, quiet, jobs)
     report = build_report(rubric, inputs, results, mask=not no_mask)
     _write_outputs(report, outputs)
     if stdout_format == "table":

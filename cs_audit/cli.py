@@ -115,7 +115,7 @@ def _audit_with_progress(auditor: Auditor, conversations: list, quiet: bool,
         return list(bar)
 
 
-def _write_outputs(report: Report, outputs: Sequence[str]) -> None:
+def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh") -> None:
     from cs_audit.reporters.json_report import write_json, write_jsonl
     from cs_audit.reporters.junit import write_junit
     from cs_audit.reporters.xlsx import write_xlsx
@@ -124,7 +124,7 @@ def _write_outputs(report: Report, outputs: Sequence[str]) -> None:
         kind = output_format(output)
         try:
             if kind == "xlsx":
-                counts = write_xlsx(report, output)
+                counts = write_xlsx(report, output, lang=lang)
                 if counts.replaced_characters or counts.cut_texts:
                     click.echo(f"note: {output}: {counts.replaced_characters} character(s) Excel "
                                f"cannot hold were replaced by �, {counts.cut_texts} text(s) over "
@@ -212,6 +212,8 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="never", show_default=True,
               help="Exit 1 if any check at or above this severity fails.")
 @input_options
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the Excel report's sheet names and headers.")
 @click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True, metavar="N",
               help="Worker processes (0 = all cores); the output is the same for any N.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), metavar="REPORT.json",
@@ -221,8 +223,8 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no input-problem warnings.")
 def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], stdout_format: str,
           fail_under: float | None, fail_on: str, input_format: str, encoding: str,
-          column_map_spec: str | None, jobs: int, baseline: Path | None, no_mask: bool,
-          quiet: bool) -> None:
+          column_map_spec: str | None, lang: str, jobs: int, baseline: Path | None,
+          no_mask: bool, quiet: bool) -> None:
     """Audit chat exports in PATHS (files, or folders walked recursively in sorted order).
 
     Exit status: 0 when no gate failed, 1 when --fail-under or --fail-on failed, 2 for usage
@@ -239,7 +241,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
         _warn_problems(inputs, _masker(not no_mask))
     results = _audit_with_progress(Auditor(rubric), conversations, quiet, jobs)
     report = build_report(rubric, inputs, results, mask=not no_mask)
-    _write_outputs(report, outputs)
+    _write_outputs(report, outputs, lang)
     if stdout_format == "table":
         from cs_audit.reporters.table import write_table
         write_table(report, sys.stdout)

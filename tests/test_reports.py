@@ -31,7 +31,8 @@ def samples_reports(tmp_path_factory):
     from cs_audit.cli import main
     out = tmp_path_factory.mktemp("reports")
     result = CliRunner().invoke(main, ["audit", *map(str, CANONICAL_SAMPLES), "-o", str(out / "r.json"),
-                                       "-o", str(out / "r.xlsx"), "--format", "none", "-q"])
+                                       "-o", str(out / "r.xlsx"), "--format", "none", "-q",
+                                       "--lang", "en"])
     assert result.exit_code == 0, result.output
     return json.loads((out / "r.json").read_text(encoding="utf-8")), load_workbook(out / "r.xlsx")
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from unicodedata import east_asian_width
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 # XML 1.0 cannot hold C0 controls other than tab/LF/CR, lone surrogates, U+FFFE and U+FFFF.
@@ -49,3 +53,40 @@ def text_cell(sheet: WriteOnlyWorksheet, text: str, counts: CellCleaning | None 
     if cleaned.startswith(FORMULA_STARTS):
         cell.quotePrefix = True
     return cell
+
+
+def rich_text_cell(sheet: WriteOnlyWorksheet, text: str,
+                   marks: Sequence[tuple[int, int, InlineFont]],
+                   counts: CellCleaning | None = None) -> Cell:
+    """A text cell whose ``marks`` ([start, end) ranges of ``text``) show in their own font.
+
+    Cleaning replaces characters one for one, so the ranges still point at the same characters;
+    past a cut they are clipped. Overlapping ranges: the earlier mark wins.
+    """
+    cleaned = clean_text(text, counts)
+    if not cleaned or not marks:
+        return text_cell(sheet, text)
+    fonts: list[InlineFont | None] = [None] * len(cleaned)
+    for start, end, font in marks:
+        for position in range(max(start, 0), min(end, len(cleaned))):
+            if fonts[position] is None:
+                fonts[position] = font
+    parts: list[str | TextBlock] = []
+    run_start = 0
+    for position in range(1, len(cleaned) + 1):
+        if position == len(cleaned) or fonts[position] is not fonts[run_start]:
+            piece = cleaned[run_start:position]
+            font = fonts[run_start]
+            parts.append(piece if font is None else TextBlock(font, piece))
+            run_start = position
+    cell = WriteOnlyCell(sheet)
+    cell.value = CellRichText(*parts)
+    cell.data_type = "s"
+    if cleaned.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    return cell
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a spreadsheet: East Asian wide and fullwidth characters count 2."""
+    return sum(2 if east_asian_width(char) in ("W", "F") else 1 for char in text)

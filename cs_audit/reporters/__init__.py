@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,13 @@ class Report:
     totals: RunTotals
     show: Callable[[str], str]
     tool_version: str = __version__
+
+    @functools.cached_property
+    def complaint_words(self) -> list[tuple[str, float]]:
+        """The words buyers complained about most (computed once, when a reporter asks)."""
+        from cs_audit.analysis.keywords import complaint_keywords, complaint_texts
+
+        return complaint_keywords(complaint_texts(self.results, self.show))
 
     def detection_text(self, result: ConversationResult, detection: Detection) -> str:
         """A detection's evidence as it may be shown.

@@ -7,10 +7,8 @@ chat-derived text goes through ``report.show`` (masking) and the safe cells of `
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +55,6 @@ FINDING_CATEGORIES = ("tone.rude", "risk.", "buyer.escalation", "pii.")
 # Excel's rows per sheet; a module constant so tests can page with a small one.
 ROW_LIMIT = 1_048_576
 MAX_COLUMN_WIDTH = 60
-# Buyer messages of conversations whose lowest sentiment is below this count as complaints.
-NEGATIVE_SENTIMENT = 0.3
-# Parts of speech kept as complaint words: nouns, verbs, adjectives (not pronouns or particles).
-KEYWORD_POS = ("n", "nz", "vn", "v", "a", "an", "ad")
-KEYWORD_COUNT = 15
-# Enough buyer text for stable keywords without segmenting a million messages.
-KEYWORD_TEXT_LIMIT = 2_000_000
 CHARTED_AGENTS = 30
 
 
@@ -184,65 +175,6 @@ class _PagedSheet:
 
 def _agents_text(result: ConversationResult, report: Report) -> str:
     return ", ".join(report.show(agent_name(a)) for a in result.agents) or report.show(agent_name("", False))
-
-
-# --- complaint words -----------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _keyword_extractor():
-    """jieba's TF-IDF extractor on a private tokenizer (jieba's global one is shared state)."""
-    import jieba
-    import jieba.analyse
-    import jieba.posseg
-
-    from cs_audit.analysis.segment import read_user_dict
-    from cs_audit.resources import data_dir
-
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    user_dict = data_dir("lexicons") / "jieba_user_dict.txt"
-    if user_dict.exists():
-        for entry in read_user_dict(user_dict):
-            tokenizer.add_word(entry.word, entry.freq, entry.tag)
-    extractor = jieba.analyse.TFIDF()
-    extractor.tokenizer = tokenizer
-    extractor.postokenizer = jieba.posseg.POSTokenizer(tokenizer)
-    return extractor
-
-
-def complaint_texts(report: Report) -> list[str]:
-    """Masked buyer messages of disputed conversations (from where the dispute starts) and of
-    conversations whose lowest buyer sentiment is below NEGATIVE_SENTIMENT.
-
-    Per-message sentiment is not kept in results, so a negative conversation contributes all
-    its buyer messages.
-    """
-    texts: list[str] = []
-    size = 0
-    for result in report.results:
-        if result.dispute.type:
-            first = result.dispute.start_index or 0
-        elif result.sentiment.min is not None and result.sentiment.min < NEGATIVE_SENTIMENT:
-            first = 0
-        else:
-            continue
-        for message in result.messages[first:]:
-            if message.role == "buyer" and message.text:
-                texts.append(report.show(message.text))
-                size += len(message.text)
-                if size > KEYWORD_TEXT_LIMIT:
-                    return texts
-    return texts
-
-
-def complaint_keywords(texts: Sequence[str], count: int = KEYWORD_COUNT) -> list[tuple[str, float]]:
-    """The words that stand out in ``texts`` (TF-IDF), with their weights, best first."""
-    if not texts:
-        return []
-    words = _keyword_extractor().extract_tags("\n".join(texts), topK=count, withWeight=True,
-                                               allowPOS=KEYWORD_POS)
-    return [(word, round(weight, 4)) for word, weight in words if "*" not in word]
 
 
 # --- sheets --------------------------------------------------------------------------------
@@ -624,7 +556,7 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh") -> CellCleani
     workbook.properties.created = datetime(2000, 1, 1)
     workbook.properties.modified = datetime(2000, 1, 1)
     counts = CellCleaning()
-    keywords = complaint_keywords(complaint_texts(report))
+    keywords = report.complaint_words
     _write_summary(workbook, report, counts, sheets, words, keywords)
     _write_agents(workbook, report, counts, sheets, words)
     _write_conversations(workbook, report, counts, sheets, words)

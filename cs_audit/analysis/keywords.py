@@ -1,0 +1,74 @@
+"""Words buyers complain about most: TF-IDF keywords over complaining buyers' messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+
+from cs_audit.model import ConversationResult
+
+# Parts of speech kept as complaint words: nouns, verbs, adjectives (not pronouns or particles).
+KEYWORD_POS = ("n", "nz", "vn", "v", "a", "an", "ad")
+KEYWORD_COUNT = 15
+# Enough buyer text for stable keywords without segmenting a million messages.
+KEYWORD_TEXT_LIMIT = 2_000_000
+# Buyer messages of conversations whose lowest sentiment is below this count as complaints.
+NEGATIVE_SENTIMENT = 0.3
+
+
+@lru_cache(maxsize=1)
+def _keyword_extractor():
+    """jieba's TF-IDF extractor on a private tokenizer (jieba's global one is shared state)."""
+    import jieba
+    import jieba.analyse
+    import jieba.posseg
+
+    from cs_audit.analysis.segment import read_user_dict
+    from cs_audit.resources import data_dir
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    user_dict = data_dir("lexicons") / "jieba_user_dict.txt"
+    if user_dict.exists():
+        for entry in read_user_dict(user_dict):
+            tokenizer.add_word(entry.word, entry.freq, entry.tag)
+    extractor = jieba.analyse.TFIDF()
+    extractor.tokenizer = tokenizer
+    extractor.postokenizer = jieba.posseg.POSTokenizer(tokenizer)
+    return extractor
+
+
+def complaint_texts(results: Iterable[ConversationResult], show: Callable[[str], str]) -> list[str]:
+    """Masked buyer messages of disputed conversations (from where the dispute starts) and of
+    conversations whose lowest buyer sentiment is below NEGATIVE_SENTIMENT.
+
+    Per-message sentiment is not kept in results, so a negative conversation contributes all
+    its buyer messages.
+    """
+    texts: list[str] = []
+    size = 0
+    for result in results:
+        if result.dispute.type:
+            first = result.dispute.start_index or 0
+        elif result.sentiment.min is not None and result.sentiment.min < NEGATIVE_SENTIMENT:
+            first = 0
+        else:
+            continue
+        for message in result.messages[first:]:
+            if message.role == "buyer" and message.text:
+                texts.append(show(message.text))
+                size += len(message.text)
+                if size > KEYWORD_TEXT_LIMIT:
+                    return texts
+    return texts
+
+
+def complaint_keywords(texts: Sequence[str], count: int = KEYWORD_COUNT) -> list[tuple[str, float]]:
+    """The words that stand out in ``texts`` (TF-IDF), with their weights, best first."""
+    if not texts:
+        return []
+    words = _keyword_extractor().extract_tags("\n".join(texts), topK=count, withWeight=True,
+                                               allowPOS=KEYWORD_POS)
+    return [(word, round(weight, 4)) for word, weight in words if "*" not in word]

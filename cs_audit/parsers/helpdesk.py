@@ -40,7 +40,7 @@ from typing import Any
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_bom
+from cs_audit.parsers.text import decode_bytes, sniff_text
 
 ZENDESK_ROLES = {"end-user": "buyer", "agent": "agent", "admin": "agent"}
 INTERCOM_ROLES = {"user": "buyer", "lead": "buyer", "contact": "buyer",
@@ -59,7 +59,7 @@ _INTERCOM_LIST = (re.compile(_KEY.format("conversations") + r"\s*\["), re.compil
 
 def sniff_helpdesk(head: bytes, path: Path) -> bool:
     """Whether the file is a JSON object with Zendesk comments or Intercom conversations."""
-    text = head.decode(sniff_bom(head) or "utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+    text = sniff_text(head).lstrip("\ufeff \t\r\n")
     if not text.startswith("{"):
         return False
     if _ZENDESK_COMMENTS.search(text) and any(sign.search(text) for sign in _ZENDESK_SIGNS):

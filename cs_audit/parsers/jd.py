@@ -26,7 +26,7 @@ from pathlib import Path
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_bom
+from cs_audit.parsers.text import decode_bytes, sniff_text
 
 FIELDS = ("session_id", "user_id", "waiter_send", "is_transfer", "is_repeat", "sku", "content")
 WAITER_SEND_ROLES = {"1": "agent", "0": "buyer"}
@@ -50,7 +50,7 @@ def looks_like_record(fields: list[str]) -> bool:
 
 def sniff_jd_tsv(head: bytes, path: Path) -> bool:
     """Most of the first complete non-blank lines look like JDDC records."""
-    text = head.decode(sniff_bom(head) or "utf-8", errors="ignore")
+    text = sniff_text(head)
     lines = text.split("\n")
     if len(lines) > 1:
         lines = lines[:-1]  # the head may end in the middle of a line

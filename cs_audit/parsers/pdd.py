@@ -26,7 +26,7 @@ from typing import Any
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.records import ConversationBuilder, cell_text
 from cs_audit.parsers.sheet import SheetRow, cell_at, first_sheet_head, first_sheet_rows
-from cs_audit.parsers.text import decode_bytes, sniff_bom
+from cs_audit.parsers.text import decode_bytes, sniff_text
 
 # --- JSON chat records ----------------------------------------------------------------------
 
@@ -54,7 +54,7 @@ class _JsonObject(dict):
 
 def sniff_pdd_json(head: bytes, path: Path) -> bool:
     """A JSON document (object or list) that names ``message_infos`` near its start."""
-    text = head.decode(sniff_bom(head) or "utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+    text = sniff_text(head).lstrip("\ufeff \t\r\n")
     return text.startswith(("{", "[")) and '"message_infos"' in text
 
 

@@ -52,7 +52,6 @@ followed by more content lines is still read as a header.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,7 +60,7 @@ from typing import NamedTuple
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_bom
+from cs_audit.parsers.text import decode_bytes, sniff_text
 
 ID_PREFIX = "qianniu:"
 
@@ -427,19 +426,9 @@ def sniff_qianniu(head: bytes, path: Path) -> bool:
     CSV, TSV and JSON rows never qualify (a nickname holds no comma or tab and a JSON line does
     not end with a time), nor do WeChat TXT headers, which put the time first.
     """
-    lines = [line for line in _split_lines(_decode_head(head)) if line.strip()]
+    lines = [line for line in _split_lines(sniff_text(head)) if line.strip()]
     if len(head) >= _SNIFF_WINDOW and len(lines) > 1:
         lines.pop()  # probably cut in the middle
     return any(read_header(line) is not None for line in lines[:_SNIFF_FIRST_LINES])
 
 
-def _decode_head(head: bytes) -> str:
-    codec = sniff_bom(head)
-    if codec:
-        return head.decode(codec, errors="replace").lstrip("\ufeff")
-    try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start >= len(head) - 3:  # a character cut by the sniff window
-            return head[:error.start].decode("utf-8")
-    return codecs.decode(head, "gb18030", errors="replace")

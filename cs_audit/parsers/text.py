@@ -131,3 +131,21 @@ def _strict_decode(data: bytes, codec: str) -> str:
     except UnicodeDecodeError as error:
         line = _line_of_offset(data, error.start)
         raise EncodingProblem(line, f"not valid {codec}: {error.reason}") from None
+
+
+def sniff_text(head: bytes) -> str:
+    """The first bytes of a file as text, leniently, for format sniffing only.
+
+    A BOM decides; else UTF-8 (a character cut by the end of the window is dropped); else
+    GB18030, what Chinese Windows tools save. Undecodable bytes are dropped, never raised on:
+    a sniffer must not fail where the parser would report the problem properly.
+    """
+    codec = sniff_bom(head)
+    if codec:
+        return head.decode(codec, errors="ignore").lstrip("\ufeff")
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start >= len(head) - 3:
+            return head[:error.start].decode("utf-8", errors="ignore")
+    return head.decode("gb18030", errors="ignore")

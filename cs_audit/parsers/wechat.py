@@ -38,7 +38,7 @@ from pathlib import Path
 
 from cs_audit.parsers.canonical_csv import FileUnreadable, csv_records
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_bom
+from cs_audit.parsers.text import decode_bytes, sniff_text
 
 TEXT_TYPE = 1
 SYSTEM_TYPES = (10000, 10002)
@@ -75,7 +75,7 @@ _REEDIT_LINK = re.compile(r"<a\b[^>]*revoke_edit[^>]*>.*?</a>", re.DOTALL)
 
 def sniff_wechat(head: bytes, path: Path) -> bool:
     """Whether the file starts like a 留痕 CSV (its header) or the TXT form (a block header)."""
-    lines = [line.strip() for line in _head_text(head).split("\n") if line.strip()]
+    lines = [line.strip() for line in sniff_text(head).split("\n") if line.strip()]
     if not lines:
         return False
     if _is_csv_header(lines[0]):
@@ -105,16 +105,6 @@ def parse_wechat(path: Path, builder: ConversationBuilder, encoding: str = "auto
     return used
 
 
-def _head_text(head: bytes) -> str:
-    codec = sniff_bom(head)
-    if codec:
-        return head.decode(codec, errors="ignore").lstrip("\ufeff")
-    try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start >= len(head) - 3:  # the head ends mid-character
-            return head[:error.start].decode("utf-8")
-        return head.decode("gb18030", errors="ignore")  # Chinese Windows tools save GB18030
 
 
 def _is_csv_header(line: str) -> bool:

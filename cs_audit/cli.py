@@ -11,13 +11,12 @@ from pathlib import Path
 import click
 
 from cs_audit import __version__
-from cs_audit.aggregate import totals
 from cs_audit.audit import Auditor
 from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
 from cs_audit.parallel import audit_conversations
 from cs_audit.parsers import INPUT_FORMATS, collect_paths, parse_all
 from cs_audit.parsers.columns import ColumnMapError, parse_map_option
-from cs_audit.reporters import Report, output_format
+from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.json_report import SCHEMA
 from cs_audit.rubric import Rubric, RubricError, load_rubric
 
@@ -98,13 +97,6 @@ def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -
             shown += 1
 
 
-def _masker(mask: bool) -> Callable[[str], str]:
-    if not mask:
-        return lambda text: text
-    from cs_audit.analysis.pii import mask_text
-    return mask_text
-
-
 def _audit_with_progress(auditor: Auditor, conversations: list, quiet: bool,
                          jobs: int) -> list[ConversationResult]:
     results = audit_conversations(auditor, conversations, jobs)
@@ -182,14 +174,6 @@ def read_inputs(paths: Sequence[Path], input_format: str, encoding: str,
     return inputs, conversations
 
 
-def build_report(rubric: Rubric, inputs: Sequence[InputSummary],
-                 results: Sequence[ConversationResult], mask: bool) -> Report:
-    """The report every output is written from, totals computed once."""
-    grade_order = tuple(grade for _, grade in rubric.grades)
-    return Report(rubric, inputs, results, totals(results, inputs, rubric.slow_after_s, grade_order),
-                  _masker(mask))
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cs-audit")
 def main() -> None:
@@ -238,9 +222,9 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     rubric = _load_rubric_or_fail(rubric_ref)
     inputs, conversations = read_inputs(paths, input_format, encoding, column_map_spec)
     if not quiet:
-        _warn_problems(inputs, _masker(not no_mask))
+        _warn_problems(inputs, masker(not no_mask))
     results = _audit_with_progress(Auditor(rubric), conversations, quiet, jobs)
-    report = build_report(rubric, inputs, results, mask=not no_mask)
+    report = Report.build(rubric, inputs, results, mask=not no_mask)
     _write_outputs(report, outputs, lang)
     if stdout_format == "table":
         from cs_audit.reporters.table import write_table
@@ -417,7 +401,7 @@ def review(paths: tuple[Path, ...], conversation_id: str, rubric_ref: str, input
         click.echo(f"note: {len(matches)} conversations have id {conversation_id!r}; showing the "
                    f"one from {matches[0].source}", err=True)
     result = Auditor(rubric).audit(matches[0])
-    report = build_report(rubric, inputs, [result], mask=not no_mask)
+    report = Report.build(rubric, inputs, [result], mask=not no_mask)
     if colour is None:
         colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     # Not click.echo: it strips ANSI codes on its own when output is not a terminal.

@@ -26,12 +26,13 @@ EXCEL_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 @pytest.fixture(scope="module")
 def samples_report():
-    from cs_audit.cli import build_report, read_inputs
+    from cs_audit.cli import read_inputs
+    from cs_audit.reporters import Report
 
     rubric = load_rubric("taobao")
     inputs, conversations = read_inputs(list(CANONICAL_SAMPLES), "auto", "auto", None)
     auditor = Auditor(rubric)
-    return build_report(rubric, inputs, [auditor.audit(c) for c in conversations], mask=True)
+    return Report.build(rubric, inputs, [auditor.audit(c) for c in conversations], mask=True)
 
 
 @pytest.fixture(scope="module", params=["zh", "en"])

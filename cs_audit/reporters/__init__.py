@@ -27,6 +27,17 @@ class Report:
     show: Callable[[str], str]
     tool_version: str = __version__
 
+    @classmethod
+    def build(cls, rubric: Rubric, inputs: Sequence[InputSummary],
+              results: Sequence[ConversationResult], mask: bool = True) -> Report:
+        """The report of some audited conversations: totals computed once, personal data
+        masked in everything shown unless ``mask`` is False."""
+        from cs_audit.aggregate import totals
+
+        grade_order = tuple(grade for _, grade in rubric.grades)
+        return cls(rubric, inputs, results,
+                   totals(results, inputs, rubric.slow_after_s, grade_order), masker(mask))
+
     @functools.cached_property
     def complaint_words(self) -> list[tuple[str, float]]:
         """The words buyers complained about most (computed once, when a reporter asks)."""
@@ -44,6 +55,19 @@ class Report:
         message = result.messages[detection.message_index].text
         start, end = detection.span
         return self.show(message)[start:end]
+
+
+def _unmasked(text: str) -> str:
+    return text
+
+
+def masker(mask: bool) -> Callable[[str], str]:
+    """What every shown text passes through: personal data masked, or (``--no-mask``) nothing."""
+    if not mask:
+        return _unmasked
+    from cs_audit.analysis.pii import mask_text
+
+    return mask_text
 
 
 def output_format(path: str) -> str | None:

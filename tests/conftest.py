@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import csv
 import io
 import json
+import os
+import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +18,12 @@ from click.testing import CliRunner
 
 from cs_audit.cli import main
 from cs_audit.model import Conversation, Message
+
+# The suite builds the derived-table cache (cs_audit.cache) in a folder of its own, so it never
+# reads or writes the user's; set CS_AUDIT_CACHE_DIR to reuse a warm one.
+if "CS_AUDIT_CACHE_DIR" not in os.environ:
+    os.environ["CS_AUDIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="cs-audit-tests-cache-")
+    atexit.register(shutil.rmtree, os.environ["CS_AUDIT_CACHE_DIR"], True)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"

@@ -7,10 +7,12 @@ import gzip
 import marshal
 import pickle
 import random
+from pathlib import Path
 from statistics import fmean
 
 import pytest
 
+from cs_audit.analysis import sentiment
 from cs_audit.analysis.sentiment import SentimentModel, snownlp_dir
 from cs_audit.model import SentimentTrajectory
 
@@ -208,3 +210,149 @@ def test_trajectory_drop_is_positive_when_the_buyer_turns_sour(model):
 @pytest.mark.parametrize("turns", [[], [[]], [[""], ["   ", "\n"]]])
 def test_trajectory_without_buyer_text_is_all_none(model, turns):
     assert model.trajectory(turns) == SentimentTrajectory(None, None, None, None)
+
+
+# --- the compact segmentation tables and their cache -------------------------------------
+
+SEGMENTATION_ENTRIES = "snownlp-segmentation-*.marshal"
+
+
+def test_compact_tables_count_what_snownlp_dictionaries_count(model):
+    raw = gzip.decompress((snownlp_dir() / "seg" / "seg.marshal.3").read_bytes())
+    gc.disable()  # millions of tuples: the collector would triple the time
+    try:
+        segmentation = marshal.loads(raw)
+        # n-gram -> count, every n-gram a tuple of (char, tag) units (snownlp's unigram keys
+        # are bare units).
+        tables = {1: {(unit,): count for unit, count in segmentation["uni"]["d"].items()},
+                  2: segmentation["bi"]["d"], 3: segmentation["tri"]["d"]}
+        del segmentation
+        rng = random.Random(20240611)
+        bos = ("", "BOS")
+        unseen = [("囧", tag) for tag in "bmes"] + [("嗯", "s"), ("槑", "b")]
+        samples = {}
+        for n, table in tables.items():
+            grams = list(table)
+            sample = rng.sample(grams, 3000) + [gram for gram in grams if bos in gram][:500]
+            # The same characters with other tags and in another order: mostly not counted.
+            sample += [tuple((char, rng.choice("bmes")) for char, _ in gram)
+                       for gram in rng.sample(grams, 1000) if bos not in gram]
+            sample += [gram[::-1] for gram in rng.sample(grams, 500) if bos not in gram]
+            # Characters the model has never seen, in every position.
+            for position in range(n):
+                sample += [gram[:position] + (rng.choice(unseen),) + gram[position + 1:]
+                           for gram in rng.sample(grams, 200)]
+            samples[n] = sample
+        samples[1] += [(bos,)]
+        samples[2] += [(bos, bos), (bos, ("的", "b")), (bos, ("囧", "s"))]
+        samples[3] += [(bos, bos, ("我", "s")), (bos, ("我", "s"), ("的", "s")), (bos, bos, bos)]
+        expected = {n: [tables[n].get(gram, 0) for gram in samples[n]] for n in tables}
+        del tables, grams
+    finally:
+        gc.enable()
+    segmenter = model._segmenter
+    for n, sample in samples.items():
+        counts = [segmenter.count(*map(segmenter.unit, gram)) for gram in sample]
+        assert counts == expected[n], f"{n}-grams"
+        # Both seen and unseen n-grams are in the sample.
+        assert sum(count == 0 for count in counts) > 200
+        assert sum(count > 0 for count in counts) > 2000
+
+
+def test_compact_tables_are_flat_arrays(model):
+    segmenter = model._segmenter
+    assert len(segmenter._uni) == 4 * (4687 + 2)
+    assert (len(segmenter._bi.keys), len(segmenter._tri.keys)) == (345_726, 928_492)
+    for table in (segmenter._bi, segmenter._tri):
+        assert len(table.counts) == len(table.keys)
+        assert list(table.keys) == sorted(table.keys)
+
+
+def test_too_many_characters_for_64_bit_keys_is_a_clear_error():
+    chars = [chr(0x10000 + n) for n in range(2**19)]  # 524,288: trigram keys need 64 bits
+    model = {"status": ("b", "m", "e", "s"), "l1": 0.1, "l2": 0.3, "l3": 0.6,
+             "uni": {"none": 0, "total": 1.0, "d": {(char, "s"): 1 for char in chars}},
+             "bi": {"none": 0, "total": 0.0, "d": {}}, "tri": {"none": 0, "total": 0.0, "d": {}}}
+    with pytest.raises(ValueError, match=r"seg\.marshal\.3: 524288 characters are too many"):
+        sentiment._compact_tables(model, Path("seg.marshal.3"))
+
+
+def test_the_unit_of_sentence_start_must_be_the_only_one_of_its_character():
+    model = {"status": ("b", "m", "e", "s"), "l1": 0.1, "l2": 0.3, "l3": 0.6,
+             "uni": {"none": 0, "total": 3.0, "d": {("", "BOS"): 1, ("", "s"): 1, ("好", "s"): 1}},
+             "bi": {"none": 0, "total": 0.0, "d": {}}, "tri": {"none": 0, "total": 0.0, "d": {}}}
+    with pytest.raises(ValueError, match=r"seg\.marshal\.3: unexpected unit \('', 's'\)"):
+        sentiment._compact_tables(model, Path("seg.marshal.3"))
+
+
+@pytest.fixture(scope="module")
+def compact_tables(model) -> dict:
+    """The cached form of snownlp's segmentation model (from the suite's cache, which the
+    model fixture has filled) for the tests below: they replace the slow build with a
+    counted stand-in returning it."""
+    return sentiment._segmentation_tables(snownlp_dir() / "seg" / "seg.marshal.3")
+
+
+@pytest.fixture
+def builds(monkeypatch, compact_tables) -> list:
+    """Each call of the (stand-in) build of the compact tables, by the model file path."""
+    calls = []
+
+    def build(path):
+        calls.append(path)
+        return compact_tables
+
+    monkeypatch.setattr(sentiment, "_compact_segmentation_model", build)
+    return calls
+
+
+def scores_of(model: SentimentModel) -> list[float]:
+    return [model.score(text) for text in buyer_like_messages(300, seed=11)]
+
+
+def test_a_second_model_reads_the_cached_tables_and_scores_identically(
+    monkeypatch, tmp_path, model, builds
+):
+    monkeypatch.setenv("CS_AUDIT_CACHE_DIR", str(tmp_path))
+    first = SentimentModel()
+    assert len(builds) == 1
+    assert len(list(tmp_path.glob(SEGMENTATION_ENTRIES))) == 1
+
+    second = SentimentModel()
+
+    assert len(builds) == 1  # read back, not built again
+    assert scores_of(second) == scores_of(first) == scores_of(model)
+
+
+def test_cache_off_builds_the_tables_every_time_and_writes_nothing(
+    monkeypatch, tmp_path, model, builds
+):
+    monkeypatch.setenv("CS_AUDIT_CACHE_DIR", "off")
+    # Where the cache would be if it were on.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    models = [SentimentModel(), SentimentModel()]
+
+    assert len(builds) == 2
+    assert list(tmp_path.iterdir()) == []
+    assert scores_of(models[1]) == scores_of(model)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda entry: entry[: len(entry) // 2],
+    lambda entry: b"not marshal data",
+    lambda entry: b"",
+], ids=["truncated", "garbage", "empty"])
+def test_a_corrupt_cache_entry_is_built_again(monkeypatch, tmp_path, model, builds, damage):
+    monkeypatch.setenv("CS_AUDIT_CACHE_DIR", str(tmp_path))
+    SentimentModel()
+    [entry] = tmp_path.glob(SEGMENTATION_ENTRIES)
+    good = entry.read_bytes()
+    entry.write_bytes(damage(good))
+
+    rebuilt = SentimentModel()
+
+    assert len(builds) == 2
+    assert entry.read_bytes() == good
+    assert scores_of(rebuilt) == scores_of(model)

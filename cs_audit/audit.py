@@ -21,7 +21,9 @@ from cs_audit.scoring import score_conversation
 def _shared_models() -> tuple[AcknowledgementMatcher, Detectors, SentimentModel, DisputeAnalyzer]:
     # Lexicons and models are immutable once loaded and cost seconds (snownlp's model alone
     # ~3 s): one copy per process, whatever the number of rubrics or audits.
-    return AcknowledgementMatcher(), Detectors.build(), SentimentModel(), DisputeAnalyzer()
+    detectors = Detectors.build()
+    detectors.load_everything()
+    return AcknowledgementMatcher(), detectors, SentimentModel(), DisputeAnalyzer()
 
 
 class Auditor:

@@ -30,6 +30,13 @@ class Detectors:
     def build(cls) -> Detectors:
         return cls(RiskDetector(), (ToneDetector(), EscalationDetector(), PiiDetector()))
 
+    def load_everything(self) -> None:
+        """Load now what a detector would load on first use (jieba's dictionary), so that
+        worker processes forked afterwards share it instead of each loading its own."""
+        for detector in self.others:
+            if isinstance(detector, ToneDetector):
+                detector.segmenter.load()
+
     @property
     def all(self) -> tuple[Detector, ...]:
         return (self.risk, *self.others)

@@ -31,16 +31,17 @@ A message whose only risk words are negated, or which uses one of the redirect p
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
 import ahocorasick
-from pypinyin import Style, lazy_pinyin, pinyin
 
 from cs_audit.analysis.normalize import NormalizedText, normalize
 from cs_audit.analysis.textnorm import to_halfwidth
+from cs_audit.cache import cached
 from cs_audit.lexicon import LexiconError, read_lexicon
 from cs_audit.model import Conversation, Detection
 from cs_audit.resources import data_dir
@@ -181,7 +182,8 @@ class RiskDetector:
 
         lookalikes = _read_lookalikes(folder / "risk_lookalike.txt")
         sounding = [term for term in matched if term.pinyin]
-        self._homophones = _HomophoneTable(_syllables_of(sounding), lookalikes)
+        readings = usual_readings()
+        self._homophones = _HomophoneTable(_syllables_of(sounding, readings), lookalikes, readings)
         self._lookalikes = lookalikes
         self._homophone_automaton = _compile(sounding, lambda phrase: phrase.translate(self._homophones))
         self._cache: dict[str, _Analysis] = {}
@@ -301,7 +303,8 @@ class RiskDetector:
             if alike:
                 known = f"look-alike '{''.join(alike)}'"
             else:
-                known = f"pinyin '{''.join(lazy_pinyin(written, style=Style.NORMAL))}'"
+                readings = self._homophones.readings
+                known = f"pinyin '{''.join(readings.get(character, character) for character in written)}'"
             if len(self._sounds) < 4096:  # few distinct spellings ever occur
                 self._sounds[written] = known
         return known
@@ -571,24 +574,54 @@ def _is_a_not_a(cue: _Hit, folded: str) -> bool:
 # --- loading ----------------------------------------------------------------------------------
 
 
+def usual_readings() -> dict[str, str]:
+    """The usual reading (toneless pinyin) of every Chinese character pypinyin knows.
+
+    Asking pypinyin one character at a time means importing it (about 0.5 s, its phrase
+    dictionary included) in every run; the answers never change for one pypinyin version,
+    so they are asked once and kept in the cache (cs_audit.cache).
+    """
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("pypinyin is not installed (pip install pypinyin)")
+    package = Path(next(iter(spec.submodule_search_locations)))
+    # Keyed by pypinyin's own data files, so an upgrade that changes a reading misses.
+    return cached("pinyin-readings", [package / "pinyin_dict.py", package / "__init__.py"],
+                  _ask_pypinyin)
+
+
+def _ask_pypinyin() -> dict[str, str]:
+    from pypinyin import Style, pinyin
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    readings: dict[str, str] = {}
+    for code in pinyin_dict:
+        character = chr(code)
+        # Only the usual reading: rare ones would make 机 (ji, rarely wei) sound like 微.
+        answer = pinyin(character, style=Style.NORMAL, errors="ignore")
+        if answer and answer[0] and answer[0][0]:
+            readings[character] = answer[0][0]
+    return readings
+
+
 class _HomophoneTable(dict):
     """``str.translate`` table: a character that reads like a `pinyin` word's character becomes it.
 
-    Filled on demand, so pypinyin is asked once per distinct character.
+    Filled on demand, one lookup per distinct character.
     """
 
-    def __init__(self, syllables: dict[str, str], lookalikes: dict[str, str]) -> None:
+    def __init__(self, syllables: dict[str, str], lookalikes: dict[str, str],
+                 readings: dict[str, str]) -> None:
         super().__init__()
         self._syllables = syllables
         self._lookalikes = lookalikes
+        self.readings = readings
 
     def __missing__(self, code: int) -> int | str:
         character = chr(code)
         replacement: int | str = self._lookalikes.get(character, code)
         if replacement == code and self._syllables and _is_han(character):
-            # Only the usual reading: rare ones would make 机 (ji, rarely wei) sound like 微.
-            readings = pinyin(character, style=Style.NORMAL, errors="ignore")
-            reading = readings[0][0] if readings and readings[0] else ""
+            reading = self.readings.get(character, "")
             if reading in self._syllables:
                 replacement = self._syllables[reading]
         self[code] = replacement
@@ -600,7 +633,7 @@ def _is_han(character: str) -> bool:
     return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
 
 
-def _syllables_of(terms: list[RiskTerm]) -> dict[str, str]:
+def _syllables_of(terms: list[RiskTerm], readings: dict[str, str]) -> dict[str, str]:
     """Syllable → character, from the Chinese characters of the `pinyin` channels (wei → 微)."""
     syllables: dict[str, str] = {}
     for term in terms:
@@ -608,7 +641,7 @@ def _syllables_of(terms: list[RiskTerm]) -> dict[str, str]:
             continue
         for character in term.phrase:
             if _is_han(character):
-                syllables.setdefault(lazy_pinyin(character, style=Style.NORMAL)[0], character)
+                syllables.setdefault(readings.get(character, character), character)
     return syllables
 
 

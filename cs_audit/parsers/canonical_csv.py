@@ -1,18 +1,22 @@
-"""Canonical CSV (SPEC §2): a header row, then one message a row."""
+"""Canonical CSV (SPEC §2): a header row, then one message a row, read as a stream."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
+from typing import Protocol
 
+from cs_audit.model import Conversation
 from cs_audit.parsers.records import ConversationBuilder, MissingColumns, map_header
-from cs_audit.parsers.text import decode_bytes
+from cs_audit.parsers.text import TextSource, text_source
 
 # Chat messages are short; a field this long is a broken quote swallowing the rest of the file
 # or not a chat export at all. The record is reported and reading goes on after it.
 FIELD_SIZE_LIMIT = 1_000_000
+_FIELDS = ("conversation_id", "timestamp", "role", "sender", "text")
 
 
 class FileUnreadable(ValueError):
@@ -24,16 +28,31 @@ class FileUnreadable(ValueError):
         self.reason = reason
 
 
-def csv_records(text: str, builder: ConversationBuilder) -> Iterator[tuple[int, list[str]]]:
+class ProblemSink(Protocol):
+    """Where records that cannot be read are reported (a ConversationBuilder)."""
+
+    def problem(self, line: int, reason: str) -> None: ...
+
+
+class IgnoreProblems:
+    """A sink for a scan that only looks for conversation ids: the main pass reports problems."""
+
+    def problem(self, line: int, reason: str) -> None:
+        pass
+
+
+def csv_records(text: str | Iterable[str], builder: ProblemSink) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line, fields)`` for the header, then for every record with the header's width.
 
-    Lines are where each record starts. Blank lines are not records; a record with the wrong
-    number of fields, an over-long field or a CSV syntax error becomes a problem in ``builder``
-    (a broken quote ends the reading: the reader cannot resynchronise after it). A file whose
-    header cannot be read raises FileUnreadable.
+    ``text`` is the whole text, or a text stream opened with ``newline=""``. Lines are where
+    each record starts. Blank lines are not records; a record with the wrong number of fields,
+    an over-long field or a CSV syntax error becomes a problem in ``builder`` (a broken quote
+    ends the reading: the reader cannot resynchronise after it). A file whose header cannot be
+    read raises FileUnreadable.
     """
     csv.field_size_limit(FIELD_SIZE_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines = io.StringIO(text, newline="") if isinstance(text, str) else text
+    reader = csv.reader(lines, strict=True)
     header: list[str] | None = None
     next_line = 1
     while True:
@@ -65,19 +84,65 @@ def csv_records(text: str, builder: ConversationBuilder) -> Iterator[tuple[int, 
         raise FileUnreadable(1, "empty file: no header row")
 
 
-def parse_csv(path: Path, builder: ConversationBuilder, encoding: str = "auto") -> str:
-    """Read a canonical CSV into ``builder``; return the encoding used.
-
-    Each record is reported with the line it starts on; a record with the wrong number of
-    fields is a problem, not a guess.
-    """
-    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=builder.problem)
-    records = csv_records(text, builder)
+def _read_header(records: Iterator[tuple[int, list[str]]],
+                 builder: ConversationBuilder) -> tuple[dict[str, int], int]:
+    """The position of each canonical column in the header, and the header's width."""
     header_line, header = next(records)
     try:
         positions = map_header(header, builder.column_map)
     except MissingColumns as error:
         raise FileUnreadable(header_line, str(error)) from None
-    for line, row in records:
-        builder.add(line, {column: row[position] for position, column in positions.items()})
-    return used
+    return {column: position for position, column in positions.items()}, len(header)
+
+
+def _row_fields(columns: dict[str, int], width: int) -> Callable[[list[str]], tuple]:
+    """A function from a row to its (conversation_id, timestamp, role, sender, text) values.
+
+    Optional columns the file lacks read as None (every row has the header's ``width``).
+    """
+    getter = itemgetter(*(columns.get(name, width) for name in _FIELDS))
+    if all(name in columns for name in _FIELDS):
+        return getter
+    padding = [None]
+    return lambda row: getter(row + padding)
+
+
+def _last_records(source: TextSource, builder: ConversationBuilder) -> dict[int, str]:
+    """First pass: for each conversation id, the line of its last record, as {line: id}.
+
+    Every record the main pass reads is seen here under the same id (same reader, same
+    decoding), so a conversation is complete once the main pass has read that line.
+    """
+    last: dict[str, int] = {}
+    with source.open(newline="") as lines:
+        records = csv_records(lines, IgnoreProblems())
+        id_position = _read_header(records, builder)[0]["conversation_id"]
+        for line, row in records:
+            conversation_id = row[id_position].strip()
+            if conversation_id:
+                last[conversation_id] = line
+    return {line: conversation_id for conversation_id, line in last.items()}
+
+
+def stream_csv(path: Path, builder: ConversationBuilder,
+               encoding: str = "auto") -> Generator[Conversation, None, str]:
+    """Read a canonical CSV into ``builder``, yielding each conversation once it is complete.
+
+    Returns the encoding used. A quick first pass finds where each conversation ends; the
+    main pass then hands a conversation out after its last record (in order of first
+    appearance), so a file grouped by conversation holds one conversation at a time. Each
+    record is reported with the line it starts on; a record with the wrong number of fields is
+    a problem, not a guess. A file that cannot be read at all raises before anything is yielded.
+    """
+    source = text_source(path, encoding, on_bad_line=builder.problem)
+    closing = _last_records(source, builder)
+    with source.open(newline="") as lines:
+        records = csv_records(lines, builder)
+        fields = _row_fields(*_read_header(records, builder))
+        add = builder.add_fields
+        for line, row in records:
+            add(line, *fields(row))
+            if line in closing:
+                yield from builder.close(closing.pop(line))
+    yield from builder.drain()
+    return source.encoding

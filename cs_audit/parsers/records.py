@@ -2,19 +2,21 @@
 
 Each parser turns its file into ``(line, {column: value})`` records; this module maps column
 names and role values to the canonical ones of SPEC §2, parses timestamps, reports the records it
-cannot use, and groups and orders messages into conversations.
+cannot use, and groups and orders messages into conversations, handing each out once complete.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import fields
 from datetime import date, datetime, timedelta, timezone
+from types import MemberDescriptorType
 from typing import Any, Protocol
 
-from cs_audit.model import Conversation, InputProblem, Message
+from cs_audit.model import ROLES, Conversation, InputProblem, Message
 
 # Shop time for absolute timestamps (Unix epochs, ISO with an offset): the platforms we read
 # all run on China Standard Time.
@@ -153,84 +155,213 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-@dataclass(slots=True)
-class _PendingMessage:
-    order: int
-    line: int
-    role: str
-    text: str
-    sender: str
-    timestamp: datetime | None
+# Distinct strings remembered so that equal senders and texts share one object: agent names
+# and canned replies (greetings, "please wait", the bot's lines) repeat thousands of times in
+# real exports. The table is emptied when full, so unique texts cannot crowd it out for long.
+_SHARED_STRINGS_MAX = 65_536
+_CANONICAL_ROLES = {role: role for role in ROLES}
+_fromisoformat = datetime.fromisoformat
 
 
-@dataclass
 class ConversationBuilder:
-    """Collects records of one file and assembles its ordered conversations."""
+    """Collects the records of one file and hands out its ordered conversations.
 
-    source: str
-    column_map: ColumnMapLike | None = None
-    problems: list[InputProblem] = field(default_factory=list)
-    rows: int = 0
-    messages: int = 0
-    _pending: dict[str, list[_PendingMessage]] = field(default_factory=dict)
+    Parsers ``add`` records and report ``problem`` records. A parser that knows where each
+    conversation ends calls ``close`` after its last record and passes on what it yields:
+    conversations are handed out in order of first appearance (first message), so one waits
+    until those that appeared before it are complete. ``drain`` hands out all the rest.
+    """
+
+    def __init__(self, source: str, column_map: ColumnMapLike | None = None):
+        self.source = source
+        self.column_map = column_map
+        self.problems: list[InputProblem] = []
+        self.messages = 0
+        self.handed_out = 0  # conversations handed out so far
+        self._pending: dict[str, list[Message]] = {}  # conversation id → messages in file order
+        self._order: deque[str] = deque()  # pending ids in order of first appearance
+        self._complete: set[str] = set()  # pending ids whose last record has been read
+        self._handed_out_ids: set[str] = set()  # to refuse a record arriving after its conversation
+        self._roles: dict[str, str] = {}  # raw role value → canonical role
+        self._senders: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
+
+    @property
+    def rows(self) -> int:
+        """Records read: every one is a message or a problem."""
+        return self.messages + len(self.problems)
 
     def problem(self, line: int, reason: str) -> None:
         """Record a record that could not be read (it still counts as a row)."""
-        self.rows += 1
         self.problems.append(InputProblem(line, reason))
 
     def add(self, line: int, values: dict[str, Any]) -> None:
         """Add one record of canonical column → raw value; bad records become problems."""
-        conversation_id = cell_text(values.get("conversation_id")).strip()
-        if not conversation_id:
+        get = values.get
+        self.add_fields(line, get("conversation_id"), get("timestamp"), get("role"), get("sender"),
+                        get("text"))
+
+    def add_fields(self, line: int, conversation_id: Any, timestamp: Any, role: Any, sender: Any,
+                   text: Any) -> None:
+        """Add one record given its raw canonical values (None when absent); see ``add``.
+
+        The hot path of every tabular parser: string values take the quick way through.
+        """
+        key = (conversation_id if type(conversation_id) is str else cell_text(conversation_id)).strip()
+        if not key:
             self.problem(line, "missing conversation_id (会话ID)")
             return
-        raw_role = values.get("role")
-        if raw_role is None or not str(raw_role).strip():
-            self.problem(line, "missing role (角色)")
-            return
-        role = canonical_role(raw_role, self.column_map.roles if self.column_map else None)
-        if role is None:
-            self.problem(line, f"unknown role {str(raw_role).strip()!r}; expected buyer/agent/bot/system "
-                               "or 买家/客服/机器人/系统")
-            return
-        text = cell_text(values.get("text"))
-        if not text.strip():
+        canonical = self._roles.get(role) if type(role) is str else None
+        if canonical is None:
+            canonical = self._role(line, role)
+            if canonical is None:
+                return
+        if type(text) is not str:
+            text = cell_text(text)
+        if not text or text.isspace():
             self.problem(line, "missing text (内容)")
             return
         if "\x00" in text:
             self.problem(line, "text contains NUL bytes (binary data, not a chat message)")
             return
-        try:
-            timestamp = parse_timestamp(values.get("timestamp"))
-        except ValueError as error:
-            self.problem(line, f"bad timestamp: {error}")
-            return
-        self.rows += 1
+        moment = None
+        if timestamp is not None:
+            try:
+                # An ISO date the way parse_timestamp would read it: fromisoformat refuses
+                # surrounding blanks, and a string with "-" that it accepts is no Unix epoch.
+                # Anything else, and every error to report, takes parse_timestamp's way.
+                if type(timestamp) is str and "-" in timestamp:
+                    try:
+                        moment = _fromisoformat(timestamp)
+                    except ValueError:
+                        moment = parse_timestamp(timestamp)
+                    if moment.tzinfo is not None:
+                        moment = _to_shop_time(moment)
+                else:
+                    moment = parse_timestamp(timestamp)
+            except ValueError as error:
+                self.problem(line, f"bad timestamp: {error}")
+                return
+        bucket = self._pending.get(key)
+        if bucket is None:
+            if key in self._handed_out_ids:
+                self.problem(line, f"conversation {key!r} was already complete before this record; "
+                                   "the file changed while it was read")
+                return
+            bucket = self._pending[key] = []
+            self._order.append(key)
+        if sender is None:
+            sender = ""
+        else:
+            sender = (sender if type(sender) is str else cell_text(sender)).strip()
+            if sender:
+                senders = self._senders
+                if len(senders) >= _SHARED_STRINGS_MAX:
+                    senders.clear()
+                sender = senders.setdefault(sender, sender)
+        texts = self._texts
+        if len(texts) >= _SHARED_STRINGS_MAX:
+            texts.clear()
         self.messages += 1
-        bucket = self._pending.setdefault(conversation_id, [])
-        sender = cell_text(values.get("sender")).strip()
-        bucket.append(_PendingMessage(len(bucket), line, role, text, sender, timestamp))
+        bucket.append(_new_message(len(bucket), canonical, texts.setdefault(text, text), moment, sender,
+                                   line))
 
-    def conversations(self) -> list[Conversation]:
-        """Conversations in order of first appearance, messages ordered per SPEC §2."""
-        return [
-            Conversation(conversation_id, self.source, tuple(_ordered_messages(pending)))
-            for conversation_id, pending in self._pending.items()
-        ]
+    def _role(self, line: int, raw_role: Any) -> str | None:
+        """The canonical role of a value not seen before, else None with the problem reported."""
+        if raw_role is None or not str(raw_role).strip():
+            self.problem(line, "missing role (角色)")
+            return None
+        role = canonical_role(raw_role, self.column_map.roles if self.column_map else None)
+        if role is None:
+            self.problem(line, f"unknown role {str(raw_role).strip()!r}; expected buyer/agent/bot/system "
+                               "or 买家/客服/机器人/系统")
+            return None
+        role = _CANONICAL_ROLES.get(role, role)
+        if type(raw_role) is str and len(self._roles) < _SHARED_STRINGS_MAX:
+            self._roles[raw_role] = role
+        return role
+
+    def close(self, conversation_id: str) -> Iterator[Conversation]:
+        """The last record of a conversation has been read: hand out what is now complete.
+
+        Yields, in order of first appearance, every conversation at the front of the queue whose
+        last record has been read. An id without messages (all its records were problems, or it
+        was handed out already) changes nothing.
+        """
+        if conversation_id in self._pending:
+            self._complete.add(conversation_id)
+        order, complete = self._order, self._complete
+        while order and order[0] in complete:
+            conversation_id = order.popleft()
+            complete.discard(conversation_id)
+            yield self._hand_out(conversation_id)
+
+    def drain(self) -> Iterator[Conversation]:
+        """Hand out every conversation not yet handed out, in order of first appearance."""
+        order = self._order
+        while order:
+            yield self._hand_out(order.popleft())
+        self._complete.clear()
+
+    def _hand_out(self, conversation_id: str) -> Conversation:
+        self.handed_out += 1
+        self._handed_out_ids.add(conversation_id)
+        messages = self._pending.pop(conversation_id)
+        return Conversation(conversation_id, self.source, _in_time_order(messages))
 
 
-def _ordered_messages(pending: list[_PendingMessage]) -> list[Message]:
-    # A row without a timestamp sorts with the row before it in the file, so it keeps its
-    # place relative to its neighbours; ties keep file order (the sort is stable).
+def _message_factory() -> Callable[[int, str, str, datetime | None, str, int], Message]:
+    """``Message(index, role, text, timestamp, sender, line)``, without the frozen ``__init__``.
+
+    A frozen dataclass sets each field through ``object.__setattr__``: over a million rows that
+    is a second of a parse. Setting the slots directly makes an equal object. Should Message
+    change its fields or check them in ``__post_init__``, its constructor is used again.
+    """
+    names = tuple(item.name for item in fields(Message))
+    slots = [vars(Message).get(name) for name in names]
+    if (names != ("index", "role", "text", "timestamp", "sender", "line") or hasattr(Message, "__post_init__")
+            or not all(isinstance(slot, MemberDescriptorType) for slot in slots)):
+        return Message
+    new = Message.__new__
+    set_index, set_role, set_text, set_timestamp, set_sender, set_line = (slot.__set__ for slot in slots)
+
+    def new_message(index: int, role: str, text: str, timestamp: datetime | None, sender: str,
+                    line: int) -> Message:
+        message = new(Message)
+        set_index(message, index)
+        set_role(message, role)
+        set_text(message, text)
+        set_timestamp(message, timestamp)
+        set_sender(message, sender)
+        set_line(message, line)
+        return message
+
+    return new_message
+
+
+_new_message = _message_factory()
+
+
+def _in_time_order(messages: list[Message]) -> tuple[Message, ...]:
+    """Messages in file order (``index`` = file position) put in time order, per SPEC §2."""
+    previous = datetime.min
+    for message in messages:
+        if message.timestamp is not None:
+            if message.timestamp < previous:
+                break
+            previous = message.timestamp
+    else:
+        return tuple(messages)  # already in time order: the usual case, indexes stand
+    # A message without a timestamp sorts with the message before it in the file, so it keeps
+    # its place relative to its neighbours; ties keep file order (the sort is stable).
     keys: list[datetime] = []
     previous = datetime.min
-    for item in pending:
-        if item.timestamp is not None:
-            previous = item.timestamp
+    for message in messages:
+        if message.timestamp is not None:
+            previous = message.timestamp
         keys.append(previous)
-    order = sorted(range(len(pending)), key=keys.__getitem__)
-    return [
+    order = sorted(range(len(messages)), key=keys.__getitem__)
+    return tuple(
         Message(index, item.role, item.text, item.timestamp, item.sender, item.line)
-        for index, item in enumerate(pending[position] for position in order)
-    ]
+        for index, item in enumerate(messages[position] for position in order)
+    )

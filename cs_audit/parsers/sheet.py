@@ -9,8 +9,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.zipsafety import UnsafeArchive, check_archive
 
@@ -40,6 +38,8 @@ def first_sheet_rows(path: Path) -> Iterator[Iterator[tuple[int, SheetRow]]]:
     try:
         check_archive(path)
         # openpyxl parses the XML with defusedxml when it is installed (it is a dependency).
+        from openpyxl import load_workbook  # deferred: 0.2 s, and most inputs are CSV
+
         workbook = load_workbook(path, read_only=True, data_only=False)
     except UnsafeArchive as error:
         raise FileUnreadable(1, str(error)) from None

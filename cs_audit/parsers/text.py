@@ -8,7 +8,12 @@ strict GB18030) never guesses: each step either decodes every byte or is rejecte
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
 
 # Longest BOMs first: the UTF-32 LE BOM starts with the UTF-16 LE one.
 _BOMS = (
@@ -27,6 +32,16 @@ class EncodingProblem(ValueError):
         super().__init__(f"line {line}: {reason}")
         self.line = line
         self.reason = reason
+
+
+# Bytes read at a time when checking that a file decodes; the decoded text is dropped.
+CHECK_CHUNK_BYTES = 1 << 20
+# Codecs a file is streamed in (an explicit --encoding outside them reads the file whole):
+# those whose decoding in chunks is known to give what decoding all at once gives.
+STREAMED_CODECS = frozenset({
+    "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+    "gb18030", "gbk", "gb2312", "big5", "ascii", "iso8859-1", "cp1252",
+})
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
@@ -149,3 +164,75 @@ def sniff_text(head: bytes) -> str:
         if error.start >= len(head) - 3:
             return head[:error.start].decode("utf-8", errors="ignore")
     return head.decode("gb18030", errors="ignore")
+
+
+def stream_codec(path: Path, encoding: str = "auto") -> str | None:
+    """The codec a file can be read with as a text stream, or None when only ``decode_bytes`` can.
+
+    The codec is the one :func:`decode_bytes` would report (a BOM decides, else UTF-8, or the
+    explicit ``encoding`` if one of ``STREAMED_CODECS``) when every byte of the file decodes in
+    it; the file is checked in chunks and nothing decoded is kept. None means the whole-file
+    path must decide: GB18030 or mixed encodings under "auto", bytes to report as an error, an
+    unknown or unusual encoding name.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if encoding == "auto":
+            codec = sniff_bom(head) or "utf-8"
+        else:
+            try:
+                codec = codecs.lookup(encoding).name
+            except LookupError:
+                return None
+            if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
+                codec = "utf-8-sig"
+            if codec not in STREAMED_CODECS:
+                return None
+        decoder = codecs.getincrementaldecoder(codec)("strict")
+        handle.seek(0)
+        try:
+            while chunk := handle.read(CHECK_CHUNK_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeError:  # the UTF-16 and UTF-32 stream decoders also refuse a missing BOM
+            return None
+    return codec
+
+
+@dataclass(frozen=True)
+class TextSource:
+    """A file's text, readable more than once: streamed from disk in ``codec`` or held decoded.
+
+    ``open(newline)`` gives a fresh text stream each time, with ``newline`` as for ``open()``:
+    ``""`` keeps line endings for the csv module, ``"\\n"`` ends lines at "\\n" only (JSONL).
+    """
+
+    path: Path
+    encoding: str
+    codec: str | None = None  # stream the file from disk in this codec
+    text: str | None = None  # or read this decoded text
+
+    @contextmanager
+    def open(self, newline: str) -> Iterator[TextIO]:
+        if self.text is not None:
+            yield io.StringIO(self.text, newline=newline)
+            return
+        with self.path.open("r", encoding=self.codec, errors="strict", newline=newline) as handle:
+            yield handle
+
+
+def text_source(path: Path, encoding: str = "auto",
+                on_bad_line: Callable[[int, str], None] | None = None) -> TextSource:
+    """The text of a file for parsers that read it line by line, without holding it if possible.
+
+    A file that decodes whole in its codec (BOM, UTF-8 or the explicit ``encoding``) is streamed
+    from disk; any other goes through :func:`decode_bytes` (same encoding, same problems and
+    errors) and is held decoded: GB18030 and mixed-encoding exports are rare and small. Each
+    ``open()`` of a streamed source reads the file again, so it must not change meanwhile.
+    """
+    # A pipe (``<(zcat export.csv.gz)``) can be read only once: it is read whole.
+    codec = stream_codec(path, encoding) if path.is_file() else None
+    if codec is not None:
+        return TextSource(path, codec, codec=codec)
+    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line)
+    return TextSource(path, used, text=text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from cs_audit.aggregate import GroupTotals, ResponseTotals
@@ -108,8 +108,8 @@ def conversation_entry(result: ConversationResult, report: Report) -> dict[str, 
     }
 
 
-def build_document(report: Report) -> dict[str, Any]:
-    """The whole SPEC §4 document as plain Python data."""
+def _head(report: Report) -> dict[str, Any]:
+    """Every top-level key but ``conversations``: small, whatever the number of conversations."""
     run = report.totals
     summary = _group(run.summary)
     summary["input_problems"] = run.input_problems
@@ -122,14 +122,43 @@ def build_document(report: Report) -> dict[str, Any]:
         "summary": summary,
         "agents": [{"agent": report.show(a.agent), **_group(a.totals)} for a in run.agents],
         "days": [{"day": d.day.isoformat() if d.day else None, **_group(d.totals)} for d in run.days],
-        "conversations": [conversation_entry(result, report) for result in report.results],
     }
 
 
+def build_document(report: Report) -> dict[str, Any]:
+    """The whole SPEC §4 document as plain Python data (what ``write_json`` writes, parsed)."""
+    return {**_head(report),
+            "conversations": [conversation_entry(result, report) for result in report.results]}
+
+
+# Without ``indent`` CPython encodes with its C encoder, several times faster than the
+# pure-Python one ``indent`` falls back to; one encoder serves every entry.
+_ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+def _entry_lines(report: Report) -> Iterator[str]:
+    """Each ``conversations[]`` entry as one line of JSON, built only when asked for."""
+    encode = _ENTRY_ENCODER.encode
+    for result in report.results:
+        yield encode(conversation_entry(result, report))
+
+
 def write_json(report: Report, stream: IO[str]) -> None:
-    """Write the JSON report (UTF-8 text, Chinese kept readable, stable key order)."""
-    json.dump(build_document(report), stream, ensure_ascii=False, indent=2, allow_nan=False)
-    stream.write("\n")
+    """Write the JSON report (UTF-8 text, Chinese kept readable, stable key order).
+
+    Streamed: the small top-level parts are pretty-printed, then each conversation is
+    written on its own line inside the array as soon as it is encoded, so memory stays flat
+    at a million messages and ``grep``/``head`` find one conversation a line.
+    """
+    head = json.dumps(_head(report), ensure_ascii=False, indent=2, allow_nan=False)
+    stream.write(head.removesuffix("\n}"))  # reopened to append the last key
+    stream.write(',\n  "conversations": [')
+    written = 0
+    for line in _entry_lines(report):
+        stream.write(",\n    " if written else "\n    ")
+        stream.write(line)
+        written += 1
+    stream.write("\n  ]\n}\n" if written else "]\n}\n")
 
 
 def write_jsonl(report: Report, stream: IO[str]) -> None:

@@ -5,20 +5,22 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import click
 
 from cs_audit import __version__
-from cs_audit.audit import Auditor
 from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
-from cs_audit.parallel import audit_conversations
-from cs_audit.parsers import INPUT_FORMATS, collect_paths, parse_all
-from cs_audit.parsers.columns import ColumnMapError, parse_map_option
+from cs_audit.parsers import INPUT_FORMATS, collect_paths, stream_file
+from cs_audit.parsers.columns import ColumnMap, ColumnMapError, parse_map_option
 from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.json_report import SCHEMA
 from cs_audit.rubric import Rubric, RubricError, load_rubric
+
+if TYPE_CHECKING:
+    from cs_audit.audit import Auditor
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
@@ -97,14 +99,35 @@ def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -
             shown += 1
 
 
-def _audit_with_progress(auditor: Auditor, conversations: list, quiet: bool,
+def _audit_with_progress(auditor: Auditor, conversations: Iterable[Conversation], quiet: bool,
                          jobs: int) -> list[ConversationResult]:
+    from cs_audit.parallel import audit_conversations
+
     results = audit_conversations(auditor, conversations, jobs)
-    if quiet or len(conversations) < PROGRESS_FROM or not sys.stderr.isatty():
+    if quiet or not sys.stderr.isatty():
         return list(results)
-    with click.progressbar(results, length=len(conversations), label="auditing",
-                           file=sys.stderr, show_pos=True) as bar:
-        return list(bar)
+    # The inputs are still being read while the first results come in, so the total is not
+    # known: the bar counts conversations, and only appears once a run is long enough.
+    collected: list[ConversationResult] = []
+    bar = None
+    try:
+        for result in results:
+            collected.append(result)
+            if bar is None and len(collected) == PROGRESS_FROM:
+                bar = click.progressbar(length=None, label="auditing", file=sys.stderr,
+                                        show_pos=True, item_show_func=_conversations_label)
+                bar.__enter__()
+                bar.update(PROGRESS_FROM - 1)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    return collected
+
+
+def _conversations_label(_item: object) -> str:
+    return "conversations"
 
 
 def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh") -> None:
@@ -147,9 +170,38 @@ def input_options(command: Callable) -> Callable:
     return command
 
 
-def read_inputs(paths: Sequence[Path], input_format: str, encoding: str,
-                column_map_spec: str | None) -> tuple[list[InputSummary], list[Conversation]]:
-    """Parse every input; exit 2 when a path is missing or nothing at all can be read."""
+class InputStream:
+    """The conversations of every input, read file after file as the audit asks for them.
+
+    ``summaries`` grows as files are finished; once ``conversations()`` is exhausted it holds
+    every file's summary, in input order.
+    """
+
+    def __init__(self, files: Sequence[Path], input_format: str, encoding: str,
+                 column_map: ColumnMap | None) -> None:
+        self.files = files
+        self.summaries: list[InputSummary] = []
+        self._options = (input_format, encoding, column_map)
+
+    def conversations(self) -> Iterator[Conversation]:
+        """Every conversation of every file, in input order (consumed once)."""
+        for path in self.files:
+            streamed = stream_file(path, *self._options)
+            yield from streamed.conversations
+            self.summaries.append(streamed.summary)
+
+    def check_readable(self) -> None:
+        """Exit 2 when no input at all could be read (call after the conversations are read)."""
+        if any(summary.readable for summary in self.summaries):
+            return
+        details = "; ".join(f"{s.path}:{s.problems[0].line}: {s.error}" if s.problems[0].line
+                            else f"{s.path}: {s.error}" for s in self.summaries)
+        raise UserError(f"no input could be read: {details}")
+
+
+def open_inputs(paths: Sequence[Path], input_format: str, encoding: str,
+                column_map_spec: str | None) -> InputStream:
+    """Check the input options and paths; exit 2 when a path is missing or nothing is left."""
     column_map = None
     if column_map_spec:
         try:
@@ -162,16 +214,16 @@ def read_inputs(paths: Sequence[Path], input_format: str, encoding: str,
         raise UserError(str(error)) from None
     if not files:
         raise UserError("no supported input files in " + ", ".join(map(str, paths)))
-    inputs: list[InputSummary] = []
-    conversations: list[Conversation] = []
-    for parsed in parse_all(files, input_format, encoding, column_map):
-        inputs.append(parsed.summary)
-        conversations.extend(parsed.conversations)
-    if not any(summary.readable for summary in inputs):
-        details = "; ".join(f"{s.path}:{s.problems[0].line}: {s.error}" if s.problems[0].line
-                            else f"{s.path}: {s.error}" for s in inputs)
-        raise UserError(f"no input could be read: {details}")
-    return inputs, conversations
+    return InputStream(files, input_format, encoding, column_map)
+
+
+def read_inputs(paths: Sequence[Path], input_format: str, encoding: str,
+                column_map_spec: str | None) -> tuple[list[InputSummary], list[Conversation]]:
+    """Parse every input; exit 2 when a path is missing or nothing at all can be read."""
+    stream = open_inputs(paths, input_format, encoding, column_map_spec)
+    conversations = list(stream.conversations())
+    stream.check_readable()
+    return stream.summaries, conversations
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -220,10 +272,14 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
                                      param_hint="-o/--output")
     known_failures = read_baseline(baseline) if baseline else frozenset()
     rubric = _load_rubric_or_fail(rubric_ref)
-    inputs, conversations = read_inputs(paths, input_format, encoding, column_map_spec)
+    stream = open_inputs(paths, input_format, encoding, column_map_spec)
+    from cs_audit.audit import Auditor  # deferred: loads the models, which --help never needs
+
+    results = _audit_with_progress(Auditor(rubric), stream.conversations(), quiet, jobs)
+    stream.check_readable()
+    inputs = stream.summaries
     if not quiet:
         _warn_problems(inputs, masker(not no_mask))
-    results = _audit_with_progress(Auditor(rubric), conversations, quiet, jobs)
     report = Report.build(rubric, inputs, results, mask=not no_mask)
     _write_outputs(report, outputs, lang)
     if stdout_format == "table":
@@ -387,6 +443,7 @@ def review(paths: tuple[Path, ...], conversation_id: str, rubric_ref: str, input
            encoding: str, column_map_spec: str | None, colour: bool | None, no_mask: bool) -> None:
     """Show one conversation as an annotated transcript for the agent: each message with its
     detections and failed checks, the score, and what to say instead."""
+    from cs_audit.audit import Auditor
     from cs_audit.reporters.review import render_review
 
     rubric = _load_rubric_or_fail(rubric_ref)

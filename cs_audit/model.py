@@ -6,9 +6,10 @@ edited by a reporter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # analysis depends on the model, not the other way round at run time
     from cs_audit.analysis.dispute import DisputeFacts
@@ -25,6 +26,33 @@ DETECTION_CATEGORIES = (
 )
 
 
+_Record = TypeVar("_Record")
+
+
+def quick_pickle(cls: type[_Record]) -> type[_Record]:
+    """Pickle a frozen slotted dataclass as ``cls(*fields)``.
+
+    Results cross process boundaries (``--jobs``, Dask) by the thousand. The state functions
+    dataclasses give slotted classes call ``fields()`` and ``object.__setattr__`` per field,
+    about 0.9 ms per audited conversation to unpickle; calling the class is ten times cheaper.
+    """
+    names = tuple(item.name for item in fields(cls))  # type: ignore[arg-type]
+    if len(names) == 1:
+        only = names[0]
+
+        def __reduce__(self):
+            return cls, (getattr(self, only),)
+    else:
+        values = operator.attrgetter(*names)
+
+        def __reduce__(self):
+            return cls, values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
+
+
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Message:
     """One chat message, in conversation order.
@@ -41,6 +69,7 @@ class Message:
     line: int = 0
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Conversation:
     """Messages sharing a conversation id, ordered by time (ties keep file order)."""
@@ -59,6 +88,7 @@ class Conversation:
         return tuple(seen)
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class InputProblem:
     """A record that could not be read: where it is and why."""
@@ -67,6 +97,7 @@ class InputProblem:
     reason: str
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class InputSummary:
     """What one input file yielded: counts and the records it could not read."""
@@ -85,6 +116,7 @@ class InputSummary:
         return self.error is None
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Detection:
     """Something a message says: a polite phrase, a rude one, an off-platform request, PII.
@@ -103,6 +135,7 @@ class Detection:
     suggestion: str = ""
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """One rubric check applied to one conversation."""
@@ -116,6 +149,7 @@ class CheckResult:
     message_index: int | None = None
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class TurnRecord:
     """One buyer turn reduced to what aggregates need: when, who answered, how long it waited.
@@ -133,6 +167,7 @@ class TurnRecord:
     bot_handled: bool = False
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class KpiCount:
     """A platform KPI of some conversations as ``amount`` over ``count``: turns (buyers,
@@ -150,6 +185,7 @@ class KpiCount:
         return KpiCount(self.amount + other.amount, self.count + other.count)
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ResponseMetrics:
     """SPEC §3 response times of one conversation; ``None`` where there are no timestamps."""
@@ -163,6 +199,7 @@ class ResponseMetrics:
     kpis: dict[str, float | None] = field(default_factory=dict)
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class SentimentTrajectory:
     """Buyer sentiment (snownlp positive probability) through a conversation."""
@@ -173,6 +210,7 @@ class SentimentTrajectory:
     drop: float | None = None
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ConversationResult:
     """Everything the audit concluded about one conversation; what reporters consume."""

@@ -52,7 +52,7 @@ import ahocorasick
 
 from cs_audit.analysis.normalize import CLAUSE_MARKS, normalize
 from cs_audit.lexicon import LexiconError, lexicon_path, read_lexicon
-from cs_audit.model import Conversation, Detection
+from cs_audit.model import Conversation, Detection, quick_pickle
 
 TYPES = ("logistics", "quality", "after_sales", "price", "attitude", "malicious")
 STEPS = ("respond", "apologise", "ask_evidence", "explain", "remedy", "follow_up")
@@ -96,6 +96,7 @@ NEEDS_THREAT = "threat"  # a buyer.escalation detection in the same buyer turn
 NEEDS_REMEDY = "remedy"  # a remedy offered in this agent message or an earlier one
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class DisputeEvidence:
     """The original words that justified a type or a step.
@@ -110,6 +111,7 @@ class DisputeEvidence:
     text: str
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class DisputeSteps:
     """Index of the first agent message after the dispute began that took each step, or None."""
@@ -138,6 +140,7 @@ class DisputeSteps:
         return tuple(step for step in STEPS if getattr(self, step) is None)
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class DisputeFacts:
     """What a conversation's dispute is about and how the agent handled it.

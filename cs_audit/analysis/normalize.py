@@ -209,6 +209,9 @@ def _character_class(characters: set[str]) -> re.Pattern[str]:
 _FOLD = _FoldTable()
 
 
+# The risk and dispute readers both normalise every message; the second asks for a text the
+# first just did. A small cache serves it (results are immutable and shared read-only).
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> NormalizedText:
     """Normalise ``text`` for matching (see the module docstring for the rules).
 

@@ -95,28 +95,106 @@ class RunTotals:
     grade_order: tuple[str, ...] = field(default=())
 
 
-def _pool_kpis(results: Sequence[ConversationResult]) -> dict[str, KpiCount]:
-    pooled: dict[str, KpiCount] = {}
-    for result in results:
+class _GroupBuilder:
+    """One group's totals, added up a conversation at a time (same order, same sums)."""
+
+    def __init__(self) -> None:
+        self.conversations = 0
+        self.messages = 0
+        self.score_sum: float = 0
+        self.passed = 0
+        self.critical = 0
+        self.grades: Counter[str] = Counter()
+        self.failed_rules: Counter[str] = Counter()
+        self.kpis: dict[str, KpiCount] = {}
+        self.turns = 0
+        self.answered = 0
+        self.wait_sum: float = 0
+        self.waits = 0
+        self.max_wait: float | None = None
+        self.slow = 0
+
+    def add(self, result: ConversationResult, messages: int, records: Iterable[TurnRecord],
+            slow_after_s: float) -> None:
+        self.conversations += 1
+        self.messages += messages
+        self.score_sum += result.score
+        self.passed += result.passed
+        self.critical += result.critical
+        self.grades[result.grade] += 1
+        self.failed_rules.update(check.rule for check in result.checks if not check.passed)
         for kpi_id, count in result.kpi_counts.items():
-            pooled[kpi_id] = pooled[kpi_id] + count if kpi_id in pooled else count
-    return pooled
+            self.kpis[kpi_id] = self.kpis[kpi_id] + count if kpi_id in self.kpis else count
+        for record in records:
+            self.turns += 1
+            self.answered += record.answered
+            if record.wait_s is not None:
+                self.wait_sum += record.wait_s
+                self.waits += 1
+                if self.max_wait is None or record.wait_s > self.max_wait:
+                    self.max_wait = record.wait_s
+                if record.wait_s > slow_after_s:
+                    self.slow += 1
+
+    def finish(self) -> GroupTotals:
+        return GroupTotals(
+            conversations=self.conversations, messages=self.messages,
+            score_mean=self.score_sum / self.conversations if self.conversations else None,
+            passed=self.passed, critical=self.critical, grades=dict(self.grades),
+            failed_rules=dict(self.failed_rules.most_common()),
+            response=ResponseTotals(
+                turns=self.turns, answered=self.answered, unanswered=self.turns - self.answered,
+                avg_s=self.wait_sum / self.waits if self.waits else None,
+                max_s=self.max_wait, slow=self.slow,
+            ),
+            kpis=self.kpis,
+        )
 
 
-def _group(results: Sequence[ConversationResult], messages: int,
-           records: Iterable[TurnRecord], slow_after_s: float) -> GroupTotals:
-    scores = [result.score for result in results]
-    failed_rules = Counter(check.rule for result in results for check in result.checks if not check.passed)
-    return GroupTotals(
-        conversations=len(results), messages=messages,
-        score_mean=sum(scores) / len(scores) if scores else None,
-        passed=sum(1 for result in results if result.passed),
-        critical=sum(1 for result in results if result.critical),
-        grades=dict(Counter(result.grade for result in results)),
-        failed_rules=dict(failed_rules.most_common()),
-        response=ResponseTotals.pool(records, slow_after_s),
-        kpis=_pool_kpis(results),
-    )
+class TotalsBuilder:
+    """Run totals added up as results arrive, so a run need not keep its results.
+
+    Feeding every result of a run to ``add`` and calling ``finish`` gives exactly what
+    :func:`totals` gives for the same results.
+    """
+
+    def __init__(self, slow_after_s: float, grade_order: Sequence[str] = ()) -> None:
+        self.slow_after_s = slow_after_s
+        self.grade_order = tuple(grade_order)
+        self._summary = _GroupBuilder()
+        self._agents: dict[str, _GroupBuilder] = {}
+        self._days: dict[date | None, _GroupBuilder] = {}
+
+    def add(self, result: ConversationResult) -> None:
+        """Count one audited conversation."""
+        slow_after_s = self.slow_after_s
+        self._summary.add(result, len(result.messages), result.turns, slow_after_s)
+        has_agents = bool(result.agents)
+        for agent in result.agents or ("",):
+            name = agent_name(agent, has_agents)
+            sent = sum(1 for m in result.messages if m.role == "agent" and agent_name(m.sender) == name)
+            records = [record for record in result.turns if agent_name(record.agent, has_agents) == name]
+            group = self._agents.get(name)
+            if group is None:
+                group = self._agents[name] = _GroupBuilder()
+            group.add(result, sent, records, slow_after_s)
+        day = result.start.date() if result.start else None
+        group = self._days.get(day)
+        if group is None:
+            group = self._days[day] = _GroupBuilder()
+        group.add(result, len(result.messages), result.turns, slow_after_s)
+
+    def finish(self, inputs: Sequence[InputSummary]) -> RunTotals:
+        """The run's totals (agents sorted by name, days in order, undated last)."""
+        return RunTotals(
+            summary=self._summary.finish(),
+            agents=tuple(AgentTotals(name, self._agents[name].finish()) for name in sorted(self._agents)),
+            days=tuple(DayTotals(day, self._days[day].finish())
+                       for day in sorted(self._days, key=lambda d: (d is None, d or date.min))),
+            input_problems=sum(len(i.problems) for i in inputs),
+            unreadable_files=sum(1 for i in inputs if not i.readable),
+            grade_order=self.grade_order,
+        )
 
 
 def agent_name(sender: str, conversation_has_agents: bool = True) -> str:
@@ -126,37 +204,13 @@ def agent_name(sender: str, conversation_has_agents: bool = True) -> str:
     return UNNAMED_AGENT if conversation_has_agents else NO_AGENT
 
 
-def totals(results: Sequence[ConversationResult], inputs: Sequence[InputSummary],
+def totals(results: Iterable[ConversationResult], inputs: Sequence[InputSummary],
            slow_after_s: float, grade_order: Sequence[str] = ()) -> RunTotals:
     """Totals for the run, per agent (sorted by name) and per day the conversations started.
 
     KPI counts are pooled: an agent's KPIs pool the conversations they took part in.
     """
-    summary = _group(results, sum(len(r.messages) for r in results),
-                     (record for r in results for record in r.turns), slow_after_s)
-    by_agent: dict[str, list[ConversationResult]] = {}
+    builder = TotalsBuilder(slow_after_s, grade_order)
     for result in results:
-        for agent in result.agents or ("",):
-            by_agent.setdefault(agent_name(agent, bool(result.agents)), []).append(result)
-    agents = []
-    for name in sorted(by_agent):
-        members = by_agent[name]
-        sent = sum(1 for r in members for m in r.messages
-                   if m.role == "agent" and agent_name(m.sender) == name)
-        records = (rec for r in members for rec in r.turns
-                   if agent_name(rec.agent, bool(r.agents)) == name)
-        agents.append(AgentTotals(name, _group(members, sent, records, slow_after_s)))
-    by_day: dict[date | None, list[ConversationResult]] = {}
-    for result in results:
-        by_day.setdefault(result.start.date() if result.start else None, []).append(result)
-    days = [
-        DayTotals(day, _group(members, sum(len(r.messages) for r in members),
-                              (rec for r in members for rec in r.turns), slow_after_s))
-        for day, members in sorted(by_day.items(), key=lambda item: (item[0] is None, item[0] or date.min))
-    ]
-    return RunTotals(
-        summary=summary, agents=tuple(agents), days=tuple(days),
-        input_problems=sum(len(i.problems) for i in inputs),
-        unreadable_files=sum(1 for i in inputs if not i.readable),
-        grade_order=tuple(grade_order),
-    )
+        builder.add(result)
+    return builder.finish(inputs)

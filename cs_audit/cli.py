@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 from pathlib import Path
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
+# Runs whose every report can be written from one conversation at a time, plus the totals.
+STREAMED_STDOUT = ("json", "none")
+STREAMED_REPORTS = ("json", "jsonl")
 MAX_WARNINGS = 20
 EXPLAIN_EXAMPLES = 5
 # Below this many conversations a run is over before a bar would be useful.
@@ -61,28 +65,53 @@ def read_baseline(path: Path) -> frozenset[tuple[str, str]]:
     )
 
 
-def gate_exit_code(results: Sequence[ConversationResult], fail_under: float | None,
-                   fail_on: str, baseline: frozenset[tuple[str, str]] = frozenset()
-                   ) -> tuple[int, list[str]]:
-    """Decide the exit code from the results and the gates; return it with the reasons.
+class Gate:
+    """The exit-code gates (--fail-under, --fail-on), counted as results arrive.
 
     Failed checks already in ``baseline`` (same conversation id and rule) do not count for
     ``--fail-on``, so a daily check fails on new problems only.
     """
-    reasons = []
-    if fail_under is not None and results:
-        mean = sum(r.score for r in results) / len(results)
-        if mean < fail_under:
-            reasons.append(f"mean score {mean:.1f} is below --fail-under {fail_under:g}")
-    if fail_on != "never":
-        threshold = SEVERITY_RANK[fail_on]
-        failing = [c for r in results for c in r.checks
-                   if not c.passed and SEVERITY_RANK[c.severity] <= threshold
-                   and (r.id, c.rule) not in baseline]
-        if failing:
-            known = " new" if baseline else ""
-            reasons.append(f"{len(failing)}{known} failed check(s) at or above '{fail_on}' (--fail-on)")
-    return (EXIT_GATE if reasons else EXIT_OK), reasons
+
+    def __init__(self, fail_under: float | None, fail_on: str,
+                 baseline: frozenset[tuple[str, str]] = frozenset()) -> None:
+        self.fail_under = fail_under
+        self.fail_on = fail_on
+        self.baseline = baseline
+        self._threshold = SEVERITY_RANK.get(fail_on)
+        self._scores: float = 0
+        self._conversations = 0
+        self._failing = 0
+
+    def add(self, result: ConversationResult) -> None:
+        """Count one audited conversation."""
+        self._scores += result.score
+        self._conversations += 1
+        if self._threshold is not None:
+            self._failing += sum(1 for c in result.checks
+                                 if not c.passed and SEVERITY_RANK[c.severity] <= self._threshold
+                                 and (result.id, c.rule) not in self.baseline)
+
+    def verdict(self) -> tuple[int, list[str]]:
+        """The exit code and the reasons a gate failed."""
+        reasons = []
+        if self.fail_under is not None and self._conversations:
+            mean = self._scores / self._conversations
+            if mean < self.fail_under:
+                reasons.append(f"mean score {mean:.1f} is below --fail-under {self.fail_under:g}")
+        if self._failing:
+            known = " new" if self.baseline else ""
+            reasons.append(f"{self._failing}{known} failed check(s) at or above '{self.fail_on}' (--fail-on)")
+        return (EXIT_GATE if reasons else EXIT_OK), reasons
+
+
+def gate_exit_code(results: Iterable[ConversationResult], fail_under: float | None,
+                   fail_on: str, baseline: frozenset[tuple[str, str]] = frozenset()
+                   ) -> tuple[int, list[str]]:
+    """Decide the exit code from the results and the gates; return it with the reasons."""
+    gate = Gate(fail_under, fail_on, baseline)
+    for result in results:
+        gate.add(result)
+    return gate.verdict()
 
 
 def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -> None:
@@ -99,31 +128,78 @@ def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -
             shown += 1
 
 
-def _audit_with_progress(auditor: Auditor, conversations: Iterable[Conversation], quiet: bool,
-                         jobs: int) -> list[ConversationResult]:
-    from cs_audit.parallel import audit_conversations
-
-    results = audit_conversations(auditor, conversations, jobs)
+def _with_progress(results: Iterator[ConversationResult], quiet: bool) -> Iterator[ConversationResult]:
     if quiet or not sys.stderr.isatty():
-        return list(results)
+        yield from results
+        return
     # The inputs are still being read while the first results come in, so the total is not
     # known: the bar counts conversations, and only appears once a run is long enough.
-    collected: list[ConversationResult] = []
     bar = None
+    count = 0
     try:
         for result in results:
-            collected.append(result)
-            if bar is None and len(collected) == PROGRESS_FROM:
+            count += 1
+            if bar is None and count == PROGRESS_FROM:
                 bar = click.progressbar(length=None, label="auditing", file=sys.stderr,
                                         show_pos=True, item_show_func=_conversations_label)
                 bar.__enter__()
                 bar.update(PROGRESS_FROM - 1)
             if bar is not None:
                 bar.update(1)
+            yield result
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    return collected
+
+
+def _audited(auditor: Auditor, conversations: Iterable[Conversation], quiet: bool,
+             jobs: int) -> Iterator[ConversationResult]:
+    from cs_audit.parallel import audit_conversations
+
+    return _with_progress(audit_conversations(auditor, conversations, jobs), quiet)
+
+
+def _streamed_run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_json: bool,
+                  gate: Gate, quiet: bool, jobs: int, mask: bool) -> list[InputSummary]:
+    """Audit with only JSON/JSONL reports: each result is encoded and counted, then dropped.
+
+    Encoded conversations wait in a temporary file until the run's totals (which come first
+    in the JSON report) are known, so memory does not grow with the number of conversations.
+    """
+    from cs_audit.aggregate import TotalsBuilder
+    from cs_audit.reporters import Shown
+    from cs_audit.reporters.json_report import entry_line, write_document
+
+    rubric = auditor.rubric
+    shown = Shown(masker(mask))
+    builder = TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
+        for result in _audited(auditor, stream.conversations(), quiet, jobs):
+            spool.write(entry_line(result, shown))
+            spool.write("\n")
+            builder.add(result)
+            gate.add(result)
+        stream.check_readable()
+        inputs = stream.summaries
+        report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
+
+        def lines() -> Iterator[str]:
+            spool.seek(0)
+            for line in spool:
+                yield line.removesuffix("\n")
+
+        for output in outputs:
+            try:
+                with open(output, "w", encoding="utf-8", newline="\n") as target:
+                    if output_format(output) == "json":
+                        write_document(report, lines(), target)
+                    else:
+                        target.writelines(line + "\n" for line in lines())
+            except OSError as error:
+                raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+        if stdout_json:
+            write_document(report, lines(), sys.stdout)
+    return inputs
 
 
 def _conversations_label(_item: object) -> str:
@@ -275,24 +351,34 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     stream = open_inputs(paths, input_format, encoding, column_map_spec)
     from cs_audit.audit import Auditor  # deferred: loads the models, which --help never needs
 
-    results = _audit_with_progress(Auditor(rubric), stream.conversations(), quiet, jobs)
-    stream.check_readable()
-    inputs = stream.summaries
+    auditor = Auditor(rubric)
+    gate = Gate(fail_under, fail_on, known_failures)
+    if stdout_format in STREAMED_STDOUT and all(output_format(o) in STREAMED_REPORTS for o in outputs):
+        inputs = _streamed_run(auditor, stream, outputs, stdout_format == "json", gate, quiet, jobs,
+                               mask=not no_mask)
+    else:
+        # The table, GitHub annotations, JUnit and the workbook look across conversations
+        # (sorting, per-file suites, column widths), so these runs keep every result.
+        results = list(_audited(auditor, stream.conversations(), quiet, jobs))
+        stream.check_readable()
+        inputs = stream.summaries
+        for result in results:
+            gate.add(result)
+        report = Report.build(rubric, inputs, results, mask=not no_mask)
+        _write_outputs(report, outputs, lang)
+        if stdout_format == "table":
+            from cs_audit.reporters.table import write_table
+            write_table(report, sys.stdout)
+        elif stdout_format == "json":
+            from cs_audit.reporters.json_report import write_json
+            write_json(report, sys.stdout)
+        elif stdout_format == "github":
+            from cs_audit.reporters.github import write_github
+            write_github(report, sys.stdout)
     if not quiet:
         _warn_problems(inputs, masker(not no_mask))
-    report = Report.build(rubric, inputs, results, mask=not no_mask)
-    _write_outputs(report, outputs, lang)
-    if stdout_format == "table":
-        from cs_audit.reporters.table import write_table
-        write_table(report, sys.stdout)
-    elif stdout_format == "json":
-        from cs_audit.reporters.json_report import write_json
-        write_json(report, sys.stdout)
-    elif stdout_format == "github":
-        from cs_audit.reporters.github import write_github
-        write_github(report, sys.stdout)
 
-    code, reasons = gate_exit_code(results, fail_under, fail_on, known_failures)
+    code, reasons = gate.verdict()
     for reason in reasons:
         click.echo(f"gate failed: {reason}", err=True)
     sys.exit(code)

@@ -46,15 +46,32 @@ class Report:
         return complaint_keywords(complaint_texts(self.results, self.show))
 
     def detection_text(self, result: ConversationResult, detection: Detection) -> str:
-        """A detection's evidence as it may be shown.
+        """A detection's evidence as it may be shown (see :func:`shown_evidence`)."""
+        return shown_evidence(self.show, result, detection)
 
-        Masked through the whole message, then cut to the span: a card number alone has lost
-        the context (卡号, 银行卡) that identified it. Masking keeps the length of the text, so
-        the span still points at the same characters.
-        """
-        message = result.messages[detection.message_index].text
-        start, end = detection.span
-        return self.show(message)[start:end]
+
+@dataclass(frozen=True)
+class Shown:
+    """What showing one conversation needs before the run's totals exist (streamed reports):
+    the ``show`` function and the evidence of detections, as a Report gives them."""
+
+    show: Callable[[str], str]
+
+    def detection_text(self, result: ConversationResult, detection: Detection) -> str:
+        """A detection's evidence as it may be shown (see :func:`shown_evidence`)."""
+        return shown_evidence(self.show, result, detection)
+
+
+def shown_evidence(show: Callable[[str], str], result: ConversationResult, detection: Detection) -> str:
+    """A detection's evidence passed through ``show``.
+
+    Masked through the whole message, then cut to the span: a card number alone has lost
+    the context (卡号, 银行卡) that identified it. Masking keeps the length of the text, so
+    the span still points at the same characters.
+    """
+    message = result.messages[detection.message_index].text
+    start, end = detection.span
+    return show(message)[start:end]
 
 
 def _unmasked(text: str) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from cs_audit.aggregate import GroupTotals, ResponseTotals
 from cs_audit.analysis.dispute import STEPS, DisputeFacts
 from cs_audit.model import ConversationResult, InputSummary, ResponseMetrics
-from cs_audit.reporters import Report
+from cs_audit.reporters import Report, Shown
 
 SCHEMA = "cs-audit/1"
 
@@ -75,7 +75,7 @@ def _dispute(dispute: DisputeFacts) -> dict[str, Any]:
     }
 
 
-def conversation_entry(result: ConversationResult, report: Report) -> dict[str, Any]:
+def conversation_entry(result: ConversationResult, report: Report | Shown) -> dict[str, Any]:
     """One ``conversations[]`` entry, with chat-derived text passed through ``report.show``."""
     show = report.show
     sentiment = result.sentiment
@@ -136,11 +136,9 @@ def build_document(report: Report) -> dict[str, Any]:
 _ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
-def _entry_lines(report: Report) -> Iterator[str]:
-    """Each ``conversations[]`` entry as one line of JSON, built only when asked for."""
-    encode = _ENTRY_ENCODER.encode
-    for result in report.results:
-        yield encode(conversation_entry(result, report))
+def entry_line(result: ConversationResult, shown: Report | Shown) -> str:
+    """One ``conversations[]`` entry as one line of JSON (also a JSONL line)."""
+    return _ENTRY_ENCODER.encode(conversation_entry(result, shown))
 
 
 def write_json(report: Report, stream: IO[str]) -> None:
@@ -150,11 +148,18 @@ def write_json(report: Report, stream: IO[str]) -> None:
     written on its own line inside the array as soon as it is encoded, so memory stays flat
     at a million messages and ``grep``/``head`` find one conversation a line.
     """
+    write_document(report, (entry_line(result, report) for result in report.results), stream)
+
+
+def write_document(report: Report, entry_lines: Iterable[str], stream: IO[str]) -> None:
+    """Write the JSON report from the report's head and already encoded conversation lines
+    (``entry_line``), which need not be the report's ``results``: a streamed run encodes
+    each conversation as it is audited and keeps only the lines."""
     head = json.dumps(_head(report), ensure_ascii=False, indent=2, allow_nan=False)
     stream.write(head.removesuffix("\n}"))  # reopened to append the last key
     stream.write(',\n  "conversations": [')
     written = 0
-    for line in _entry_lines(report):
+    for line in entry_lines:
         stream.write(",\n    " if written else "\n    ")
         stream.write(line)
         written += 1
@@ -164,6 +169,5 @@ def write_json(report: Report, stream: IO[str]) -> None:
 def write_jsonl(report: Report, stream: IO[str]) -> None:
     """Write one conversation entry a line (for streaming consumers)."""
     for result in report.results:
-        stream.write(json.dumps(conversation_entry(result, report), ensure_ascii=False,
-                                allow_nan=False))
+        stream.write(entry_line(result, report))
         stream.write("\n")

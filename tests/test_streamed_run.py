@@ -1,0 +1,70 @@
+"""Runs with only JSON/JSONL reports are streamed: the same bytes and exit codes as a run that
+keeps every result, without keeping them."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CANONICAL_SAMPLES, SAMPLES, write_csv
+
+
+def streamed_and_kept(run_cli, tmp_path, *args):
+    """(streamed run, run that keeps results): the JUnit report forces the second path."""
+    streamed = tmp_path / "streamed"
+    kept = tmp_path / "kept"
+    streamed.mkdir()
+    kept.mkdir()
+    first = run_cli("audit", *args, "-o", streamed / "r.json", "-o", streamed / "r.jsonl",
+                    "--format", "none", "-q")
+    second = run_cli("audit", *args, "-o", kept / "r.json", "-o", kept / "r.jsonl",
+                     "-o", kept / "r.xml", "--format", "none", "-q")
+    return (first, streamed), (second, kept)
+
+
+@pytest.mark.parametrize("gates", [(), ("--fail-on", "major"), ("--fail-under", "99"),
+                                   ("--fail-on", "critical", "--fail-under", "10")])
+def test_streamed_reports_are_byte_identical_to_kept_ones(run_cli, tmp_path, gates):
+    (first, streamed), (second, kept) = streamed_and_kept(run_cli, tmp_path, SAMPLES,
+                                                          "--rubric", "taobao", *gates)
+    for name in ("r.json", "r.jsonl"):
+        assert (streamed / name).read_bytes() == (kept / name).read_bytes()
+    assert first.exit_code == second.exit_code
+    assert first.stderr == second.stderr
+
+
+def test_streamed_stdout_json_equals_the_written_file(run_cli, tmp_path):
+    out = tmp_path / "r.json"
+    printed = run_cli("audit", *CANONICAL_SAMPLES, "--format", "json", "-q", "-o", out)
+    assert printed.stdout == out.read_text(encoding="utf-8")
+
+
+def test_a_streamed_run_never_builds_a_report_of_all_results(run_cli, tmp_path, monkeypatch):
+    from cs_audit.reporters import Report
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a streamed run must not keep its results for Report.build")
+
+    monkeypatch.setattr(Report, "build", classmethod(refuse))
+    result = run_cli("audit", *CANONICAL_SAMPLES, "-o", tmp_path / "r.json", "--format", "none", "-q")
+    assert result.exit_code == 0
+    assert (tmp_path / "r.json").stat().st_size > 0
+
+
+def test_a_streamed_run_with_no_readable_input_exits_2_and_writes_nothing(run_cli, tmp_path):
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"")
+    result = run_cli("audit", broken, "-o", tmp_path / "r.json", "--format", "none")
+    assert result.exit_code == 2
+    assert "no input could be read" in result.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_streamed_run_with_an_empty_export_writes_an_empty_report(run_cli, tmp_path):
+    import json
+
+    empty = write_csv(tmp_path / "empty.csv", [])
+    result = run_cli("audit", empty, "-o", tmp_path / "r.json", "-o", tmp_path / "r.jsonl",
+                     "--format", "none", "-q")
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["conversations"] == []
+    assert (tmp_path / "r.jsonl").read_text(encoding="utf-8") == ""

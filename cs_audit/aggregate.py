@@ -170,10 +170,14 @@ class TotalsBuilder:
         slow_after_s = self.slow_after_s
         self._summary.add(result, len(result.messages), result.turns, slow_after_s)
         has_agents = bool(result.agents)
+        sent_by: Counter[str] = Counter(agent_name(m.sender) for m in result.messages if m.role == "agent")
+        records_by: dict[str, list[TurnRecord]] = {}
+        for record in result.turns:
+            records_by.setdefault(agent_name(record.agent, has_agents), []).append(record)
         for agent in result.agents or ("",):
             name = agent_name(agent, has_agents)
-            sent = sum(1 for m in result.messages if m.role == "agent" and agent_name(m.sender) == name)
-            records = [record for record in result.turns if agent_name(record.agent, has_agents) == name]
+            sent = sent_by[name]
+            records = records_by.get(name, ())
             group = self._agents.get(name)
             if group is None:
                 group = self._agents[name] = _GroupBuilder()

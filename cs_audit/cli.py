@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from pathlib import Path
 
 import click
@@ -23,6 +24,7 @@ from cs_audit.rubric import Rubric, RubricError, load_rubric
 if TYPE_CHECKING:
     from cs_audit.audit import Auditor
 
+_Item = TypeVar("_Item")
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
@@ -128,7 +130,7 @@ def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -
             shown += 1
 
 
-def _with_progress(results: Iterator[ConversationResult], quiet: bool) -> Iterator[ConversationResult]:
+def _with_progress(results: Iterator[_Item], quiet: bool) -> Iterator[_Item]:
     if quiet or not sys.stderr.isatty():
         yield from results
         return
@@ -167,6 +169,7 @@ def _streamed_run(auditor: Auditor, stream: InputStream, outputs: Sequence[str],
     in the JSON report) are known, so memory does not grow with the number of conversations.
     """
     from cs_audit.aggregate import TotalsBuilder
+    from cs_audit.parallel import audit_and_apply
     from cs_audit.reporters import Shown
     from cs_audit.reporters.json_report import entry_line, write_document
 
@@ -174,8 +177,11 @@ def _streamed_run(auditor: Auditor, stream: InputStream, outputs: Sequence[str],
     shown = Shown(masker(mask))
     builder = TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
-        for result in _audited(auditor, stream.conversations(), quiet, jobs):
-            spool.write(entry_line(result, shown))
+        # Workers encode their conversations' entries (masking included) as they audit them.
+        encoded = audit_and_apply(auditor, stream.conversations(), functools.partial(entry_line, shown=shown),
+                                  jobs)
+        for result, line in _with_progress(encoded, quiet):
+            spool.write(line)
             spool.write("\n")
             builder.add(result)
             gate.add(result)

@@ -45,3 +45,21 @@ def test_the_parallel_path_is_really_taken(monkeypatch):
     results = list(audit_conversations(Auditor(load_rubric("default")), conversations, jobs=2,
                                        chunk_size=4))
     assert pools == ["fork"] and len(results) == len(conversations)
+
+
+def describe(result):
+    """Runs in whichever process audited the result; must see its messages."""
+    return f"{result.id}:{len(result.messages)}:{result.score}"
+
+
+def test_work_applied_in_the_workers_matches_each_result():
+    from cs_audit.parallel import audit_and_apply
+
+    conversations = [c for path in collect_paths([SAMPLES]) for c in parse_file(path).conversations]
+    auditor = Auditor(load_rubric("default"))
+    alone = list(audit_and_apply(auditor, conversations, describe, jobs=1))
+    forked = list(audit_and_apply(auditor, iter(conversations), describe, jobs=2, chunk_size=3))
+    assert forked == alone
+    assert [extra for _, extra in forked] == [describe(result) for result, _ in forked]
+    assert all(result.messages == conversation.messages
+               for (result, _), conversation in zip(forked, conversations))

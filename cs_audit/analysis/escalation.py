@@ -55,6 +55,10 @@ _KIND_NOTES = {
 }
 
 
+# Distinct buyer texts whose threats are remembered (emptied when full: bounded memory).
+_FOUND_CACHE_SIZE = 65_536
+
+
 @dataclass(frozen=True, slots=True)
 class EscalationMatch:
     """One escalation threat: [start, end) in the original text, and its kind (complaint, review…)."""
@@ -102,6 +106,7 @@ class EscalationDetector:
         for phrase, rules in rules_by_phrase.items():
             self._automaton.add_word(phrase, tuple(rules))
         self._automaton.make_automaton()
+        self._found: dict[str, tuple[EscalationMatch, ...]] = {}
 
     def detect(self, conversation: Conversation) -> list[Detection]:
         """Return one detection per escalation threat in the conversation's buyer messages."""
@@ -124,6 +129,15 @@ class EscalationDetector:
 
     def find(self, text: str) -> list[EscalationMatch]:
         """Return the escalation threats in one message text, in text order."""
+        # Buyers repeat themselves (催单, 差评 threats): each distinct text is read once.
+        found = self._found.get(text)
+        if found is None:
+            if len(self._found) >= _FOUND_CACHE_SIZE:
+                self._found.clear()
+            found = self._found[text] = tuple(self._find_uncached(text))
+        return list(found)
+
+    def _find_uncached(self, text: str) -> list[EscalationMatch]:
         compact, origin = _compact(to_halfwidth(text))
         if not compact:
             return []

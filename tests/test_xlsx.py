@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import re
 import zipfile
+from copy import copy
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.styles.fonts import DEFAULT_FONT
+from openpyxl.xml.functions import tostring
 
 from cs_audit.audit import Auditor
 from cs_audit.model import InputSummary
 from cs_audit.reporters import xlsx
 from cs_audit.reporters.xlsx import write_xlsx
-from cs_audit.reporters.xlsx_cells import XML_ILLEGAL, clean_text, display_width
+from cs_audit.reporters import xlsx_cells
+from cs_audit.reporters.xlsx_cells import (CUT_MARKER, EXCEL_CELL_LIMIT, XML_ILLEGAL, MarkedText, clean_text,
+                                           display_width, marked_runs)
 from cs_audit.reporters.xlsx_labels import LABELS, SHEETS, labels_for
 from cs_audit.rubric import load_rubric
 from conftest import CANONICAL_SAMPLES, conversation, make_report
@@ -256,3 +263,156 @@ def test_text_columns_are_wide_enough_for_their_longest_chinese_text(tmp_path):
     sheet = load_workbook(out)["Conversations"]
     sources = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True) if row[1]]
     assert sheet.column_dimensions["B"].width >= max(display_width(s) for s in sources)
+
+
+def _unsafe_chat_report():
+    """Chat text that must not reach Excel as it is: formula and error starts, an XML-illegal
+    character, text longer than a cell holds; in the conversation id, an agent name (which shows on
+    the Summary, Agents, Conversations and Findings sheets), buyer senders and message texts."""
+    auditor = _auditor()
+    result = auditor.audit(conversation(
+        ("buyer", "10:00:00", "=1+1", "#N/A"),
+        ("agent", "10:00:20", "#DIV/0! 加我微信 abc123", "=agent"),
+        ("buyer", "10:00:40", "bad\x01char 垃圾", "+buyer\x02"),
+        ("agent", "10:01:00", "长" * (EXCEL_CELL_LIMIT + 5), "=agent"),
+        ("buyer", "10:01:30", "@SUM(A1)", "-x"),
+        ("buyer", "10:01:40", "好的", "买家\x03"),
+        ("buyer", "10:01:50", "在吗", "买" * (EXCEL_CELL_LIMIT + 1)),
+        conversation_id="#N/A"))
+    return make_report(auditor, show=lambda shown: shown, results=[result], inputs=[])
+
+
+def test_chat_text_that_is_not_plain_is_written_as_safe_text_in_every_sheet(tmp_path):
+    path = tmp_path / "unsafe.xlsx"
+    counts = write_xlsx(_unsafe_chat_report(), path, lang="en")
+    assert counts.cut_texts >= 2 and counts.replaced_characters >= 3
+    book = load_workbook(path)
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+    assert not any(cell.data_type in ("f", "e") for cell in cells)
+    texts = [cell for cell in cells if isinstance(cell.value, str)]
+    assert not any(XML_ILLEGAL.search(cell.value) or len(cell.value) > EXCEL_CELL_LIMIT for cell in texts)
+    assert all(cell.quotePrefix for cell in texts if cell.value.startswith(("=", "+", "-", "@")))
+    for title in ("Summary", "Agents", "Conversations", "Findings", "Transcripts"):
+        values = {cell.value for row in book[title].iter_rows() for cell in row}
+        assert values & {"=agent", "#N/A"}, title
+    transcript = _rows(book["Transcripts"])
+    senders = [row[4] for row in transcript[2:9]]
+    assert senders[:6] == ["#N/A", "=agent", "+buyer\ufffd", "=agent", "-x", "买家\ufffd"]
+    assert len(senders[6]) == EXCEL_CELL_LIMIT and senders[6].endswith(CUT_MARKER)
+    assert [row[5] for row in transcript[2:4]] == ["=1+1", "#DIV/0! 加我微信 abc123"]
+    assert transcript[4][5].startswith("bad\ufffdchar")
+    assert len(transcript[5][5]) == EXCEL_CELL_LIMIT and transcript[5][5].endswith(CUT_MARKER)
+    assert {row[0] for row in transcript[2:9]} == {"#N/A"}
+
+
+def _sheet_parts(path):
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()
+                if name.startswith("xl/") and name.endswith(".xml")}
+
+
+@pytest.mark.parametrize("which", ["samples", "unsafe"])
+def test_text_appended_as_a_bare_str_writes_what_the_safe_text_cell_writes(samples_report, tmp_path,
+                                                                           monkeypatch, which):
+    report = samples_report if which == "samples" else _unsafe_chat_report()
+    fast, safe = tmp_path / "fast.xlsx", tmp_path / "safe.xlsx"
+    fast_counts = write_xlsx(report, fast, lang="en")
+    monkeypatch.setattr(xlsx_cells, "is_plain_text", lambda text: False)
+    safe_counts = write_xlsx(report, safe, lang="en")
+    assert _sheet_parts(fast) == _sheet_parts(safe)
+    assert fast_counts == safe_counts
+
+
+def _rgb(color):
+    return color.rgb if color is not None else None
+
+
+def test_cells_read_back_with_the_styles_they_were_given(workbook):
+    lang, _, book = workbook
+    sheets, words, _ = labels_for(lang)
+
+    def looks_like(cell, font=None, fill=None):
+        if font is None:
+            assert cell.font == DEFAULT_FONT, cell.coordinate
+        else:
+            assert (cell.font.b, cell.font.sz, _rgb(cell.font.color), cell.font.u) == \
+                (font.b, font.sz, _rgb(font.color), font.u), cell.coordinate
+        assert cell.fill.patternType == (fill.patternType if fill else None), cell.coordinate
+        if fill:
+            assert cell.fill.fgColor.rgb == fill.fgColor.rgb, cell.coordinate
+
+    summary = _rows(book[sheets["summary"]])
+    title = book[sheets["summary"]]["A1"]
+    looks_like(title, xlsx.TITLE_FONT)
+    kpi_heading = next(number for number, row in enumerate(summary, start=1) if row[0] == words["kpi"])
+    met_fills = set()
+    for row in book[sheets["summary"]].iter_rows(min_row=kpi_heading + 1):
+        if not row[0].value:
+            break
+        looks_like(row[0])
+        met = {words["yes"]: xlsx.GOOD_FILL, words["no"]: xlsx.BAD_FILL}.get(row[3].value)
+        looks_like(row[1], None, met)
+        looks_like(row[3], None, met)
+        met_fills.add(row[3].value)
+    assert {words["yes"], words["no"]} <= met_fills
+    for key in ("agents", "conversations", "findings", "transcripts"):
+        for cell in next(book[sheets[key]].iter_rows(max_row=1)):
+            looks_like(cell, xlsx.HEADER_FONT, xlsx.HEADER_FILL)
+
+    transcript = list(book[sheets["transcripts"]].iter_rows(min_row=2))
+    headings = [row for row in transcript if row[0].value and row[1].value is None]
+    messages = [row for row in transcript if isinstance(row[1].value, int)]
+    assert headings and messages
+    for row in headings:
+        looks_like(row[0], xlsx.HEADING_FONT, xlsx.HEADING_FILL)
+        for cell in row[1:]:
+            looks_like(cell, None, xlsx.HEADING_FILL)
+    for row in messages:
+        for cell in row:
+            looks_like(cell)
+        assert [cell.alignment.wrap_text for cell in row] == [None] * 5 + [True, True]
+        assert row[5].alignment.vertical == "top"
+        assert row[2].number_format == (xlsx.DATETIME if row[2].value else "General")
+        assert row[2].is_date or row[2].value is None
+        assert row[0].number_format == "General"
+    assert any(row[2].value for row in messages)
+
+    conversations = book[sheets["conversations"]]
+    link_column = _column(conversations, words["transcript"])
+    critical_column = _column(conversations, words["critical"])
+    for row in conversations.iter_rows(min_row=2):
+        looks_like(row[link_column - 1], xlsx.LINK_FONT)
+        critical = row[critical_column - 1]
+        looks_like(critical, xlsx.CRITICAL_FONT if critical.value else None)
+        looks_like(row[0])
+    findings = list(book[sheets["findings"]].iter_rows(min_row=2))
+    assert any(row[0].value == "critical" for row in findings)
+    for row in findings:
+        looks_like(row[0], xlsx.CRITICAL_FONT if row[0].value == "critical" else None)
+        # evidence (when the finding points at a message) and finding wrap; the suggestion does not
+        assert row[7].alignment.wrap_text == (True if row[4].value is not None else None)
+        assert row[8].alignment.wrap_text and not row[9].alignment.wrap_text
+
+
+def test_marked_text_writes_the_xml_openpyxl_writes_for_rich_text():
+    red, green = InlineFont(b=True, color="C00000", u="single"), InlineFont(b=True, color="008000")
+    parts = [" 亲 ", TextBlock(red, "加微信"), "abc", TextBlock(green, " 谢谢 "), TextBlock(red, "x")]
+    assert tostring(MarkedText(parts).to_tree()) == tostring(CellRichText(parts).to_tree())
+    # the font's serialised form is shared, not moved from one run to the next
+    assert tostring(MarkedText(parts).to_tree()) == tostring(CellRichText(copy(parts)).to_tree())
+
+
+_FONTS = (InlineFont(b=True), InlineFont(i=True), InlineFont(u="single"))
+
+
+_MARKS = st.lists(st.tuples(st.integers(-3, 35), st.integers(-3, 35), st.sampled_from(_FONTS)), max_size=5)
+
+
+@given(length=st.integers(0, 30), marks=_MARKS)
+def test_marked_runs_give_each_character_the_first_mark_covering_it(length, marks):
+    expected = [next((font for start, end, font in marks if start <= position < end), None)
+                for position in range(length)]
+    runs = marked_runs(length, marks)
+    assert [font for start, end, font in runs for _ in range(start, end)] == expected
+    assert all(start < end for start, end, _ in runs)
+    assert all(before[1] == after[0] and before[2] is not after[2] for before, after in zip(runs, runs[1:]))

@@ -19,6 +19,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -28,7 +29,7 @@ from cs_audit.aggregate import agent_name
 from cs_audit.analysis.kpis import KpiSettings
 from cs_audit.model import SEVERITY_RANK, ConversationResult
 from cs_audit.reporters import Report
-from cs_audit.reporters.xlsx_cells import CellCleaning, display_width, rich_text_cell, text_cell
+from cs_audit.reporters.xlsx_cells import CellCleaning, display_width, rich_text_cell, text_cell, text_value
 from cs_audit.reporters.xlsx_labels import labels_for
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -41,6 +42,7 @@ BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 CRITICAL_FONT = Font(bold=True, color="C00000")
 LINK_FONT = Font(color="0563C1", underline="single")
 BOLD = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=14)
 WRAP = Alignment(wrap_text=True, vertical="top")
 # How detected phrases look inside a transcript message.
 PROBLEM_MARK = InlineFont(b=True, color="C00000", u="single")
@@ -73,31 +75,89 @@ def _kpi_met(settings: KpiSettings, value: float | None) -> bool | None:
     return value <= settings.target if _kpi_lower_is_better(settings) else value >= settings.target
 
 
-class _Cells:
-    """Builds typed cells; text goes through the safe text cell."""
+class _Looks:
+    """The style array of each look (number format, font, fill, wrapping) a cell can have, made
+    once per workbook.
 
-    def __init__(self, sheet: WriteOnlyWorksheet, counts: CellCleaning):
-        self.sheet = sheet
+    Setting ``cell.font`` (or fill, alignment, number format) looks the style up in the workbook by
+    hashing it, for every cell: one of the largest costs of a transcript sheet. A look is made once,
+    on a prototype cell through openpyxl's public setters, and every later cell of that look is
+    created with a copy of the prototype's array.
+    """
+
+    def __init__(self) -> None:
+        # By identity, because style objects hash slowly; each entry keeps its font and fill
+        # alive so that their ids are not reused while the entry exists.
+        self._arrays: dict[tuple, tuple[StyleArray | None, Font | None, PatternFill | None]] = {}
+
+    def of(self, sheet: WriteOnlyWorksheet, value: Any, number_format: str | None, font: Font | None,
+           fill: PatternFill | None, wrap: bool) -> StyleArray | None:
+        """The array of a cell holding ``value`` with this look; None for an unstyled cell.
+
+        Text ignores ``number_format``; so does an empty cell. The kind of other values is part of
+        the look, because openpyxl gives dates and times a number format of its own.
+        """
+        text = isinstance(value, str)
+        if text or value is None or not number_format:
+            number_format = None
+        key = (str if text else type(value), number_format, id(font), id(fill), wrap)
+        known = self._arrays.get(key)
+        if known is None:
+            prototype = WriteOnlyCell(sheet, value=None if text else value)
+            if number_format:
+                prototype.number_format = number_format
+            if font:
+                prototype.font = font
+            if fill:
+                prototype.fill = fill
+            if wrap:
+                prototype.alignment = WRAP
+            # _style is openpyxl's private per-cell style array (openpyxl 3.1); Cell() takes a copy
+            # of it as its public style_array argument. test_xlsx reads the styles back.
+            known = self._arrays[key] = (prototype._style, font, fill)
+        return known[0]
+
+
+class _Cells:
+    """Builds what a row of ``sheet`` holds: text goes through the safe text cell (or stays a bare
+    str when it is plain), styled values become cells with a ready style array.
+
+    One per workbook (``on`` gives the same builder for another sheet): the looks and the
+    cleaning counts are the workbook's.
+    """
+
+    def __init__(self, counts: CellCleaning, looks: _Looks | None = None,
+                 sheet: WriteOnlyWorksheet | None = None):
         self.counts = counts
+        self.looks = looks or _Looks()
+        self.sheet = sheet
+
+    def on(self, sheet: WriteOnlyWorksheet) -> _Cells:
+        return _Cells(self.counts, self.looks, sheet)
 
     def cell(self, value: Any, number_format: str | None = None, font: Font | None = None,
-             fill: PatternFill | None = None, wrap: bool = False) -> Cell:
+             fill: PatternFill | None = None, wrap: bool = False) -> Cell | Any:
+        """A cell for ``value``, or ``value`` itself where openpyxl writes a bare value the same."""
         if isinstance(value, str):
-            cell = text_cell(self.sheet, value, self.counts)
-        else:
-            cell = WriteOnlyCell(self.sheet, value=value)
-            if number_format and value is not None:
-                cell.number_format = number_format
-        if font:
-            cell.font = font
-        if fill:
-            cell.fill = fill
-        if wrap:
-            cell.alignment = WRAP
-        return cell
+            if font is None and fill is None and not wrap:
+                return text_value(self.sheet, value, self.counts)
+            look = self.looks.of(self.sheet, value, None, font, fill, wrap)
+            return text_cell(self.sheet, value, self.counts, look)
+        if font is None and fill is None and not wrap and (not number_format or value is None):
+            return value
+        look = self.looks.of(self.sheet, value, number_format, font, fill, wrap)
+        # What WriteOnlyCell builds, with the look's array.
+        return Cell(self.sheet, row=1, column=1, value=value, style_array=look)
 
-    def cells(self, values: Iterable[Cell | Any]) -> list[Cell]:
-        return [v if isinstance(v, Cell) else self.cell(v) for v in values]
+    def marked_text(self, text: str, marks: Sequence[tuple[int, int, InlineFont]],
+                    wrap: bool = False) -> Cell:
+        """A text cell whose marked ranges show in their own font (``rich_text_cell``)."""
+        look = self.looks.of(self.sheet, text, None, None, None, wrap) if wrap else None
+        return rich_text_cell(self.sheet, text, marks, self.counts, look)
+
+    def cells(self, values: Iterable[Cell | Any]) -> list[Cell | Any]:
+        cell = self.cell
+        return [v if isinstance(v, Cell) else cell(v) for v in values]
 
 
 class _RowPlan:
@@ -127,20 +187,19 @@ class _PagedSheet:
     ``finish_page(sheet, last_row)`` adds what needs the page's extent (conditional formats).
     """
 
-    def __init__(self, workbook: Workbook, title: str, counts: CellCleaning,
+    def __init__(self, workbook: Workbook, title: str, cells: _Cells,
                  titles: Sequence[str], widths: Sequence[float],
                  finish_page: Callable[[WriteOnlyWorksheet, int], None] | None = None):
         self.workbook = workbook
         self.title = title
-        self.counts = counts
         self.titles = list(titles)
         self.widths = [min(max(width, display_width(t) + 3), MAX_COLUMN_WIDTH)
                        for width, t in zip(widths, titles)]
         self.finish_page = finish_page
         self.plan = _RowPlan(ROW_LIMIT)
         self.page = 0
+        self.cells = cells.on(None)
         self.sheet = self._start_page(0)
-        self.cells = _Cells(self.sheet, counts)
 
     def _start_page(self, page: int) -> WriteOnlyWorksheet:
         sheet = self.workbook.create_sheet(_page_title(self.title, page))
@@ -148,8 +207,8 @@ class _PagedSheet:
             sheet.column_dimensions[get_column_letter(position)].width = width
         sheet.freeze_panes = "A2"
         _print_landscape(sheet, fit_width=True)
-        helper = _Cells(sheet, self.counts)
-        sheet.append([helper.cell(title, font=HEADER_FONT, fill=HEADER_FILL) for title in self.titles])
+        self.cells.sheet = sheet
+        sheet.append([self.cells.cell(title, font=HEADER_FONT, fill=HEADER_FILL) for title in self.titles])
         self.last_row = 1
         return sheet
 
@@ -165,7 +224,6 @@ class _PagedSheet:
             self._end_page()
             self.page = page
             self.sheet = self._start_page(page)
-            self.cells.sheet = self.sheet
         self.sheet.append(self.cells.cells(values))
         self.last_row = row
 
@@ -179,12 +237,12 @@ def _agents_text(result: ConversationResult, report: Report) -> str:
 
 # --- sheets --------------------------------------------------------------------------------
 
-def _write_summary(workbook: Workbook, report: Report, counts: CellCleaning, sheets: dict, words: dict,
+def _write_summary(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
                    keywords: Sequence[tuple[str, float]]) -> None:
     sheet = workbook.create_sheet(sheets["summary"])
     # Before the first row: write-only mode writes the sheet properties with it.
     _print_landscape(sheet, fit_width=True)
-    cells = _Cells(sheet, counts)
+    cells = cells.on(sheet)
     run = report.totals
     summary = run.summary
     starts = [r.start for r in report.results if r.start]
@@ -222,7 +280,7 @@ def _write_summary(workbook: Workbook, report: Report, counts: CellCleaning, she
     def heading(*titles: str) -> int:
         return append([cells.cell(title, font=HEADER_FONT, fill=HEADER_FILL) for title in titles])
 
-    append([cells.cell(words["title"], font=Font(bold=True, size=14))])
+    append([cells.cell(words["title"], font=TITLE_FONT)])
     for label, value, number_format in rows:
         append([cells.cell(label, font=BOLD), cells.cell(value, number_format)])
     if report.rubric.kpis:
@@ -304,7 +362,7 @@ def _fit(texts: Iterable[str], least: float) -> float:
     return min(max([least, *(display_width(text) + 2 for text in texts)]), MAX_COLUMN_WIDTH)
 
 
-def _write_agents(workbook: Workbook, report: Report, counts: CellCleaning, sheets: dict, words: dict) -> None:
+def _write_agents(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict) -> None:
     kpi_ids = [settings.id for settings in report.rubric.kpis]
     titles = [words["agent"], words["conversations"], words["messages_sent"], words["score_mean"],
               words["passed"], words["pass_rate"], words["critical"], words["turns"], words["unanswered"],
@@ -316,7 +374,7 @@ def _write_agents(workbook: Workbook, report: Report, counts: CellCleaning, shee
         sheet.conditional_formatting.add(f"{score_column}2:{score_column}{last}", _score_scale())
         _kpi_formats(sheet, report.rubric.kpis, 13, last)
 
-    paged = _PagedSheet(workbook, sheets["agents"], counts, titles,
+    paged = _PagedSheet(workbook, sheets["agents"], cells, titles,
                         [_fit((report.show(a.agent) for a in report.totals.agents), 20),
                          10, 12, 10, 10, 10, 8, 10, 10, 14, 14, 10, *[24] * len(kpi_ids), 50], finish)
     # Worst first: the agent a supervisor should look at is at the top.
@@ -372,7 +430,7 @@ def _transcript_positions(report: Report, title: str) -> list[str]:
     return targets
 
 
-def _write_conversations(workbook: Workbook, report: Report, counts: CellCleaning, sheets: dict,
+def _write_conversations(workbook: Workbook, report: Report, cells: _Cells, sheets: dict,
                          words: dict) -> None:
     kpi_ids = [settings.id for settings in report.rubric.kpis]
     titles = [words["conversation"], words["source"], words["agents"], words["start"], words["end"],
@@ -390,7 +448,7 @@ def _write_conversations(workbook: Workbook, report: Report, counts: CellCleanin
             end_type="num", end_value=1, end_color="63BE7B"))
         _kpi_formats(sheet, report.rubric.kpis, kpi_first, last)
 
-    paged = _PagedSheet(workbook, sheets["conversations"], counts, titles,
+    paged = _PagedSheet(workbook, sheets["conversations"], cells, titles,
                         [_fit((r.id for r in report.results), 16),
                          _fit((r.source for r in report.results), 24),
                          _fit((_agents_text(r, report) for r in report.results), 20),
@@ -437,12 +495,12 @@ def _finding_rows(report: Report) -> list[tuple[int, str, ConversationResult, in
     return sorted(rows, key=lambda row: row[0])
 
 
-def _write_findings(workbook: Workbook, report: Report, counts: CellCleaning, sheets: dict, words: dict,
+def _write_findings(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
                     roles: dict) -> None:
     titles = [words["severity"], words["rule"], words["conversation"], words["agent"],
               words["message_number"], words["time"], words["role"], words["evidence"],
               words["finding"], words["suggestion"]]
-    paged = _PagedSheet(workbook, sheets["findings"], counts, titles,
+    paged = _PagedSheet(workbook, sheets["findings"], cells, titles,
                         [10, 22, _fit((r.id for r in report.results), 16),
                          _fit((_agents_text(r, report) for r in report.results), 16),
                          8, 19, 6, 60, 50, 40])
@@ -471,11 +529,11 @@ def _message_marks(result: ConversationResult) -> dict[int, list[tuple[int, int,
     return marks
 
 
-def _write_transcripts(workbook: Workbook, report: Report, counts: CellCleaning, sheets: dict, words: dict,
+def _write_transcripts(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
                        roles: dict) -> None:
     titles = [words["conversation"], "#", words["time"], words["role"], words["sender"], words["text"],
               words["detections"]]
-    paged = _PagedSheet(workbook, sheets["transcripts"], counts, titles, [16, 5, 19, 8, 14, 80, 40])
+    paged = _PagedSheet(workbook, sheets["transcripts"], cells, titles, [16, 5, 19, 8, 14, 80, 40])
     for result in report.results:
         c = paged.cells
         heading = (f"{result.id} · {_agents_text(result, report)} · {words['score']} {result.score:.1f} "
@@ -490,8 +548,7 @@ def _write_transcripts(workbook: Workbook, report: Report, counts: CellCleaning,
         for message in result.messages:
             c = paged.cells
             shown = report.show(message.text)
-            text = rich_text_cell(c.sheet, shown, marks.get(message.index, ()), counts)
-            text.alignment = WRAP
+            text = c.marked_text(shown, marks.get(message.index, ()), wrap=True)
             paged.row([
                 result.id, message.index, c.cell(message.timestamp, DATETIME),
                 roles.get(message.role, message.role),
@@ -502,8 +559,8 @@ def _write_transcripts(workbook: Workbook, report: Report, counts: CellCleaning,
     paged.close()
 
 
-def _write_problems(workbook: Workbook, report: Report, counts: CellCleaning, sheets: dict, words: dict) -> None:
-    paged = _PagedSheet(workbook, sheets["problems"], counts, [words["file"], words["line"], words["problem"]],
+def _write_problems(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict) -> None:
+    paged = _PagedSheet(workbook, sheets["problems"], cells, [words["file"], words["line"], words["problem"]],
                         [50, 8, 90])
     for summary in report.inputs:
         if summary.error:
@@ -513,10 +570,10 @@ def _write_problems(workbook: Workbook, report: Report, counts: CellCleaning, sh
     paged.close()
 
 
-def _write_rubric(workbook: Workbook, report: Report, counts: CellCleaning, sheets: dict, words: dict) -> None:
+def _write_rubric(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict) -> None:
     rubric = report.rubric
     sheet = workbook.create_sheet(sheets["rubric"])
-    cells = _Cells(sheet, counts)
+    cells = cells.on(sheet)
     for column, width in zip("ABCDEF", (24, 14, 10, 8, 50, 60)):
         sheet.column_dimensions[column].width = width
     settings = [
@@ -555,14 +612,14 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh") -> CellCleani
     workbook.properties.creator = "cs-audit"
     workbook.properties.created = datetime(2000, 1, 1)
     workbook.properties.modified = datetime(2000, 1, 1)
-    counts = CellCleaning()
+    cells = _Cells(CellCleaning())
     keywords = report.complaint_words
-    _write_summary(workbook, report, counts, sheets, words, keywords)
-    _write_agents(workbook, report, counts, sheets, words)
-    _write_conversations(workbook, report, counts, sheets, words)
-    _write_findings(workbook, report, counts, sheets, words, roles)
-    _write_transcripts(workbook, report, counts, sheets, words, roles)
-    _write_problems(workbook, report, counts, sheets, words)
-    _write_rubric(workbook, report, counts, sheets, words)
+    _write_summary(workbook, report, cells, sheets, words, keywords)
+    _write_agents(workbook, report, cells, sheets, words)
+    _write_conversations(workbook, report, cells, sheets, words)
+    _write_findings(workbook, report, cells, sheets, words, roles)
+    _write_transcripts(workbook, report, cells, sheets, words, roles)
+    _write_problems(workbook, report, cells, sheets, words)
+    _write_rubric(workbook, report, cells, sheets, words)
     workbook.save(path)
-    return counts
+    return cells.counts

@@ -104,7 +104,7 @@ class WordSegmenter:
 
     def _ensure_tokenizer(self):
         if self._tokenizer is None:
-            self._tokenizer = _private_tokenizer(self._user_words)
+            self._tokenizer = private_tokenizer(self._user_words)
         return self._tokenizer
 
     def _compute_boundaries(self, text: str) -> frozenset[int]:
@@ -170,8 +170,12 @@ def _dictionary_table(user_words: tuple[UserWord, ...]) -> tuple[str, bytes, int
     return "\n".join(tokenizer.FREQ), array("q", tokenizer.FREQ.values()).tobytes(), tokenizer.total
 
 
-def _private_tokenizer(user_words: tuple[UserWord, ...]):
+@lru_cache(maxsize=4)
+def private_tokenizer(user_words: tuple[UserWord, ...]):
     """A jieba.Tokenizer with the user words, its dictionary read from the cache when warm.
+
+    One per set of user words and process: callers only read it (segmenting, tagging), so
+    the tone detector and the complaint keywords share one dictionary.
 
     jieba's own cache is a marshal file read through a file object (about 1.3 s here); one
     string of words and one array of counts load in about a third of that.

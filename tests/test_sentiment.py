@@ -122,25 +122,6 @@ def test_repeated_text_gets_the_same_score(model):
     assert model.score("物流太慢了，等了一个星期") == first
 
 
-def test_every_trigram_in_the_segmentation_model_has_both_its_bigrams():
-    # The fast path only looks up trigrams whose two bigrams are in the bigram table.
-    raw = gzip.decompress((snownlp_dir() / "seg" / "seg.marshal.3").read_bytes())
-    gc.disable()  # millions of tuples: the collector would triple the time
-    try:
-        segmentation = marshal.loads(raw)
-        bigrams = segmentation["bi"]["d"]
-        orphans = [
-            (a, b, c) for a, b, c in segmentation["tri"]["d"]
-            if (a, b) not in bigrams or (b, c) not in bigrams
-        ]
-        smallest_bigram_count = min(bigrams.values())
-        del segmentation, bigrams
-    finally:
-        gc.enable()
-    assert orphans == []
-    assert smallest_bigram_count >= 1
-
-
 @pytest.fixture(scope="module")
 def uncached_copy() -> SentimentModel:
     """A model with every cache off, pickled and unpickled (as a spawned worker gets it)."""

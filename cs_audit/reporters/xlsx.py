@@ -608,7 +608,8 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh") -> CellCleani
     """
     sheets, words, roles = labels_for(lang)
     workbook = Workbook(write_only=True)
-    # Fixed metadata so the same audit writes the same workbook.
+    # Fixed metadata, so two workbooks of the same audit differ only where openpyxl stamps the
+    # time of saving (docProps/core.xml 'modified' and the zip entries' dates).
     workbook.properties.creator = "cs-audit"
     workbook.properties.created = datetime(2000, 1, 1)
     workbook.properties.modified = datetime(2000, 1, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import sys
@@ -131,7 +132,7 @@ def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -
 
 
 def _with_progress(results: Iterator[_Item], quiet: bool) -> Iterator[_Item]:
-    if quiet or not sys.stderr.isatty():
+    if quiet or not _stderr_is_terminal():
         yield from results
         return
     # The inputs are still being read while the first results come in, so the total is not
@@ -142,7 +143,8 @@ def _with_progress(results: Iterator[_Item], quiet: bool) -> Iterator[_Item]:
         for result in results:
             count += 1
             if bar is None and count == PROGRESS_FROM:
-                bar = click.progressbar(length=None, label="auditing", file=sys.stderr,
+                # click wants an iterable or a length; an endless one means "total unknown".
+                bar = click.progressbar(itertools.repeat(None), label="auditing", file=sys.stderr,
                                         show_pos=True, item_show_func=_conversations_label)
                 bar.__enter__()
                 bar.update(PROGRESS_FROM - 1)
@@ -152,6 +154,10 @@ def _with_progress(results: Iterator[_Item], quiet: bool) -> Iterator[_Item]:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _audited(auditor: Auditor, conversations: Iterable[Conversation], quiet: bool,

@@ -68,3 +68,14 @@ def test_a_streamed_run_with_an_empty_export_writes_an_empty_report(run_cli, tmp
     assert result.exit_code == 0
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["conversations"] == []
     assert (tmp_path / "r.jsonl").read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.parametrize("report", ["r.json", "r.xlsx"])
+def test_the_progress_counter_on_a_terminal(run_cli, tmp_path, monkeypatch, report):
+    import cs_audit.cli
+
+    monkeypatch.setattr(cs_audit.cli, "_stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(cs_audit.cli, "PROGRESS_FROM", 5)  # the samples hold ~60 conversations
+    result = run_cli("audit", SAMPLES, "-o", tmp_path / report, "--format", "none", "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    assert "auditing" in result.stderr and "conversations" in result.stderr

@@ -416,3 +416,33 @@ def test_marked_runs_give_each_character_the_first_mark_covering_it(length, mark
     assert [font for start, end, font in runs for _ in range(start, end)] == expected
     assert all(start < end for start, end, _ in runs)
     assert all(before[1] == after[0] and before[2] is not after[2] for before, after in zip(runs, runs[1:]))
+
+
+def _raw_and_openpyxl_parts(report, tmp_path, lang="en"):
+    raw, plain = tmp_path / "raw.xlsx", tmp_path / "plain.xlsx"
+    raw_counts = write_xlsx(report, raw, lang=lang)
+    plain_counts = write_xlsx(report, plain, lang=lang, raw_transcripts=False)
+    assert raw_counts == plain_counts
+    return _sheet_parts(raw), _sheet_parts(plain)
+
+
+@pytest.mark.parametrize("which", ["samples-zh", "samples-en", "unsafe", "paged"])
+def test_transcript_rows_written_raw_are_byte_identical_to_openpyxl(samples_report, tmp_path,
+                                                                   monkeypatch, which):
+    if which == "paged":
+        monkeypatch.setattr(xlsx, "ROW_LIMIT", 50)  # several transcript pages, each spliced
+    report = _unsafe_chat_report() if which == "unsafe" else samples_report
+    raw, plain = _raw_and_openpyxl_parts(report, tmp_path, "zh" if which == "samples-zh" else "en")
+    assert raw == plain
+    assert any(b"<row r=\"3\">" in part for name, part in raw.items() if "worksheets" in name)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=60), sender=st.text(max_size=12))
+def test_any_text_written_raw_is_byte_identical_to_openpyxl(tmp_path, text, sender):
+    auditor = _auditor()
+    result = auditor.audit(conversation(("buyer", "10:00:00", text, sender),
+                                        ("agent", "10:00:30", f"您好{text}&<>\r\n", sender)))
+    report = make_report(auditor, show=lambda shown: shown, results=[result], inputs=[])
+    raw, plain = _raw_and_openpyxl_parts(report, tmp_path)
+    assert raw == plain

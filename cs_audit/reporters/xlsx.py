@@ -31,6 +31,7 @@ from cs_audit.model import SEVERITY_RANK, ConversationResult
 from cs_audit.reporters import Report
 from cs_audit.reporters.xlsx_cells import CellCleaning, display_width, rich_text_cell, text_cell, text_value
 from cs_audit.reporters.xlsx_labels import labels_for
+from cs_audit.reporters.xlsx_rows import RawRows, splice_rows
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
@@ -189,8 +190,12 @@ class _PagedSheet:
 
     def __init__(self, workbook: Workbook, title: str, cells: _Cells,
                  titles: Sequence[str], widths: Sequence[float],
-                 finish_page: Callable[[WriteOnlyWorksheet, int], None] | None = None):
+                 finish_page: Callable[[WriteOnlyWorksheet, int], None] | None = None,
+                 raw: bool = False):
         self.workbook = workbook
+        # Data rows kept as XML for splice_rows (xlsx_rows) instead of appended through openpyxl.
+        self.raw = raw
+        self.raw_pages: list[RawRows] = []
         self.title = title
         self.titles = list(titles)
         self.widths = [min(max(width, display_width(t) + 3), MAX_COLUMN_WIDTH)
@@ -209,6 +214,8 @@ class _PagedSheet:
         _print_landscape(sheet, fit_width=True)
         self.cells.sheet = sheet
         sheet.append([self.cells.cell(title, font=HEADER_FONT, fill=HEADER_FILL) for title in self.titles])
+        if self.raw:
+            self.raw_pages.append(RawRows(self.workbook, sheet))
         self.last_row = 1
         return sheet
 
@@ -224,7 +231,10 @@ class _PagedSheet:
             self._end_page()
             self.page = page
             self.sheet = self._start_page(page)
-        self.sheet.append(self.cells.cells(values))
+        if self.raw:
+            self.raw_pages[-1].append(row, self.cells.cells(values))
+        else:
+            self.sheet.append(self.cells.cells(values))
         self.last_row = row
 
     def close(self) -> None:
@@ -530,10 +540,12 @@ def _message_marks(result: ConversationResult) -> dict[int, list[tuple[int, int,
 
 
 def _write_transcripts(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
-                       roles: dict) -> None:
+                       roles: dict, raw: bool = True) -> list[RawRows]:
+    """The transcript sheet(s); its rows are kept as XML (``raw``) to be spliced in after saving:
+    one row per message is most of the workbook, and openpyxl's per-cell cost most of its time."""
     titles = [words["conversation"], "#", words["time"], words["role"], words["sender"], words["text"],
               words["detections"]]
-    paged = _PagedSheet(workbook, sheets["transcripts"], cells, titles, [16, 5, 19, 8, 14, 80, 40])
+    paged = _PagedSheet(workbook, sheets["transcripts"], cells, titles, [16, 5, 19, 8, 14, 80, 40], raw=raw)
     for result in report.results:
         c = paged.cells
         heading = (f"{result.id} · {_agents_text(result, report)} · {words['score']} {result.score:.1f} "
@@ -557,6 +569,7 @@ def _write_transcripts(workbook: Workbook, report: Report, cells: _Cells, sheets
             ])
         paged.row([])
     paged.close()
+    return paged.raw_pages
 
 
 def _write_problems(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict) -> None:
@@ -601,10 +614,13 @@ def _write_rubric(workbook: Workbook, report: Report, cells: _Cells, sheets: dic
                                   cells.cell(parameters, wrap=True)]))
 
 
-def write_xlsx(report: Report, path: Path | str, lang: str = "zh") -> CellCleaning:
+def write_xlsx(report: Report, path: Path | str, lang: str = "zh",
+               raw_transcripts: bool = True) -> CellCleaning:
     """Write the workbook in streaming (write-only) mode; return what cleaning changed.
 
     ``lang`` picks the sheet names and headers: "zh" (Chinese, the default) or "en".
+    ``raw_transcripts=False`` writes the transcript rows through openpyxl too (the tests compare
+    both: the sheets must be byte-identical).
     """
     sheets, words, roles = labels_for(lang)
     workbook = Workbook(write_only=True)
@@ -619,8 +635,13 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh") -> CellCleani
     _write_agents(workbook, report, cells, sheets, words)
     _write_conversations(workbook, report, cells, sheets, words)
     _write_findings(workbook, report, cells, sheets, words, roles)
-    _write_transcripts(workbook, report, cells, sheets, words, roles)
+    raw = _write_transcripts(workbook, report, cells, sheets, words, roles, raw=raw_transcripts)
     _write_problems(workbook, report, cells, sheets, words)
     _write_rubric(workbook, report, cells, sheets, words)
-    workbook.save(path)
+    try:
+        workbook.save(path)
+        splice_rows(path, raw)
+    finally:
+        for rows in raw:
+            rows.close()
     return cells.counts

@@ -421,16 +421,16 @@ def test_marked_runs_give_each_character_the_first_mark_covering_it(length, mark
 def _raw_and_openpyxl_parts(report, tmp_path, lang="en"):
     raw, plain = tmp_path / "raw.xlsx", tmp_path / "plain.xlsx"
     raw_counts = write_xlsx(report, raw, lang=lang)
-    plain_counts = write_xlsx(report, plain, lang=lang, raw_transcripts=False)
+    plain_counts = write_xlsx(report, plain, lang=lang, raw_rows=False)
     assert raw_counts == plain_counts
     return _sheet_parts(raw), _sheet_parts(plain)
 
 
 @pytest.mark.parametrize("which", ["samples-zh", "samples-en", "unsafe", "paged"])
-def test_transcript_rows_written_raw_are_byte_identical_to_openpyxl(samples_report, tmp_path,
+def test_rows_written_raw_are_byte_identical_to_openpyxl(samples_report, tmp_path,
                                                                    monkeypatch, which):
     if which == "paged":
-        monkeypatch.setattr(xlsx, "ROW_LIMIT", 50)  # several transcript pages, each spliced
+        monkeypatch.setattr(xlsx, "ROW_LIMIT", 50)  # several transcript and finding pages
     report = _unsafe_chat_report() if which == "unsafe" else samples_report
     raw, plain = _raw_and_openpyxl_parts(report, tmp_path, "zh" if which == "samples-zh" else "en")
     assert raw == plain

@@ -506,14 +506,14 @@ def _finding_rows(report: Report) -> list[tuple[int, str, ConversationResult, in
 
 
 def _write_findings(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
-                    roles: dict) -> None:
+                    roles: dict, raw: bool = True) -> list[RawRows]:
     titles = [words["severity"], words["rule"], words["conversation"], words["agent"],
               words["message_number"], words["time"], words["role"], words["evidence"],
               words["finding"], words["suggestion"]]
     paged = _PagedSheet(workbook, sheets["findings"], cells, titles,
                         [10, 22, _fit((r.id for r in report.results), 16),
                          _fit((_agents_text(r, report) for r in report.results), 16),
-                         8, 19, 6, 60, 50, 40])
+                         8, 19, 6, 60, 50, 40], raw=raw)
     c = paged.cells
     for _, rule, result, index, severity, finding, suggestion in _finding_rows(report):
         message = result.messages[index] if index is not None else None
@@ -528,6 +528,7 @@ def _write_findings(workbook: Workbook, report: Report, cells: _Cells, sheets: d
             c.cell(report.show(finding), wrap=True), suggestion,
         ])
     paged.close()
+    return paged.raw_pages
 
 
 def _message_marks(result: ConversationResult) -> dict[int, list[tuple[int, int, InlineFont]]]:
@@ -615,12 +616,13 @@ def _write_rubric(workbook: Workbook, report: Report, cells: _Cells, sheets: dic
 
 
 def write_xlsx(report: Report, path: Path | str, lang: str = "zh",
-               raw_transcripts: bool = True) -> CellCleaning:
+               raw_rows: bool = True) -> CellCleaning:
     """Write the workbook in streaming (write-only) mode; return what cleaning changed.
 
     ``lang`` picks the sheet names and headers: "zh" (Chinese, the default) or "en".
-    ``raw_transcripts=False`` writes the transcript rows through openpyxl too (the tests compare
-    both: the sheets must be byte-identical).
+    The findings and transcript rows, most of the workbook, are serialised by xlsx_rows;
+    ``raw_rows=False`` writes them through openpyxl too (the tests compare both: the sheets
+    must be byte-identical).
     """
     sheets, words, roles = labels_for(lang)
     workbook = Workbook(write_only=True)
@@ -634,8 +636,8 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh",
     _write_summary(workbook, report, cells, sheets, words, keywords)
     _write_agents(workbook, report, cells, sheets, words)
     _write_conversations(workbook, report, cells, sheets, words)
-    _write_findings(workbook, report, cells, sheets, words, roles)
-    raw = _write_transcripts(workbook, report, cells, sheets, words, roles, raw=raw_transcripts)
+    raw = _write_findings(workbook, report, cells, sheets, words, roles, raw=raw_rows)
+    raw += _write_transcripts(workbook, report, cells, sheets, words, roles, raw=raw_rows)
     _write_problems(workbook, report, cells, sheets, words)
     _write_rubric(workbook, report, cells, sheets, words)
     try:

@@ -160,13 +160,6 @@ def _stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def _audited(auditor: Auditor, conversations: Iterable[Conversation], quiet: bool,
-             jobs: int) -> Iterator[ConversationResult]:
-    from cs_audit.parallel import audit_conversations
-
-    return _with_progress(audit_conversations(auditor, conversations, jobs), quiet)
-
-
 def _streamed_run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_json: bool,
                   gate: Gate, quiet: bool, jobs: int, mask: bool) -> list[InputSummary]:
     """Audit with only JSON/JSONL reports: each result is encoded and counted, then dropped.
@@ -218,8 +211,10 @@ def _conversations_label(_item: object) -> str:
     return "conversations"
 
 
-def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh") -> None:
-    from cs_audit.reporters.json_report import write_json, write_jsonl
+def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
+                   entry_lines: Sequence[str] | None = None) -> None:
+    """Write each report; ``entry_lines`` are the results' JSON entries if already encoded."""
+    from cs_audit.reporters.json_report import write_document, write_json, write_jsonl
     from cs_audit.reporters.junit import write_junit
     from cs_audit.reporters.xlsx import write_xlsx
 
@@ -236,7 +231,12 @@ def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh") -> 
                 write_junit(report, output)
             else:
                 with open(output, "w", encoding="utf-8", newline="\n") as stream:
-                    (write_json if kind == "json" else write_jsonl)(report, stream)
+                    if entry_lines is None:
+                        (write_json if kind == "json" else write_jsonl)(report, stream)
+                    elif kind == "json":
+                        write_document(report, entry_lines, stream)
+                    else:
+                        stream.writelines(line + "\n" for line in entry_lines)
         except OSError as error:
             raise UserError(f"cannot write {output}: {error.strerror or error}") from None
 
@@ -371,19 +371,28 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     else:
         # The table, GitHub annotations, JUnit and the workbook look across conversations
         # (sorting, per-file suites, column widths), so these runs keep every result.
-        results = list(_audited(auditor, stream.conversations(), quiet, jobs))
+        wants_json = stdout_format == "json" or any(output_format(o) in STREAMED_REPORTS for o in outputs)
+        from cs_audit.parallel import audit_and_apply
+        from cs_audit.reporters import Shown
+        from cs_audit.reporters.json_report import entry_line, write_document
+
+        # As in a streamed run, the workers encode the JSON entries while they audit.
+        encode = functools.partial(entry_line, shown=Shown(masker(not no_mask))) if wants_json else None
+        pairs = list(_with_progress(audit_and_apply(auditor, stream.conversations(), encode, jobs), quiet))
+        results = [result for result, _ in pairs]
+        entry_lines = [line for _, line in pairs] if wants_json else None
+        del pairs
         stream.check_readable()
         inputs = stream.summaries
         for result in results:
             gate.add(result)
         report = Report.build(rubric, inputs, results, mask=not no_mask)
-        _write_outputs(report, outputs, lang)
+        _write_outputs(report, outputs, lang, entry_lines)
         if stdout_format == "table":
             from cs_audit.reporters.table import write_table
             write_table(report, sys.stdout)
         elif stdout_format == "json":
-            from cs_audit.reporters.json_report import write_json
-            write_json(report, sys.stdout)
+            write_document(report, entry_lines, sys.stdout)
         elif stdout_format == "github":
             from cs_audit.reporters.github import write_github
             write_github(report, sys.stdout)

@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 from pathlib import Path
 
 import click
@@ -187,24 +187,23 @@ def _streamed_run(auditor: Auditor, stream: InputStream, outputs: Sequence[str],
         stream.check_readable()
         inputs = stream.summaries
         report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
-
-        def lines() -> Iterator[str]:
-            spool.seek(0)
-            for line in spool:
-                yield line.removesuffix("\n")
-
-        for output in outputs:
-            try:
-                with open(output, "w", encoding="utf-8", newline="\n") as target:
-                    if output_format(output) == "json":
-                        write_document(report, lines(), target)
-                    else:
-                        target.writelines(line + "\n" for line in lines())
-            except OSError as error:
-                raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+        entry_lines = _SpooledLines(spool)
+        _write_outputs(report, outputs, entry_lines=entry_lines)
         if stdout_json:
-            write_document(report, lines(), sys.stdout)
+            write_document(report, entry_lines, sys.stdout)
     return inputs
+
+
+class _SpooledLines:
+    """The encoded entries kept in a spool file, read from the start each time (one per report)."""
+
+    def __init__(self, spool: IO[str]) -> None:
+        self._spool = spool
+
+    def __iter__(self) -> Iterator[str]:
+        self._spool.seek(0)
+        for line in self._spool:
+            yield line.removesuffix("\n")
 
 
 def _conversations_label(_item: object) -> str:
@@ -212,8 +211,9 @@ def _conversations_label(_item: object) -> str:
 
 
 def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
-                   entry_lines: Sequence[str] | None = None) -> None:
-    """Write each report; ``entry_lines`` are the results' JSON entries if already encoded."""
+                   entry_lines: Iterable[str] | None = None) -> None:
+    """Write each report; ``entry_lines`` are the results' JSON entries if already encoded (an
+    iterable that can be read once per report)."""
     from cs_audit.reporters.json_report import write_document, write_json, write_jsonl
     from cs_audit.reporters.junit import write_junit
     from cs_audit.reporters.xlsx import write_xlsx

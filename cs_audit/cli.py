@@ -24,6 +24,7 @@ from cs_audit.rubric import Rubric, RubricError, load_rubric
 
 if TYPE_CHECKING:
     from cs_audit.audit import Auditor
+    from cs_audit.reporters.xlsx import ConversationRows, RowRenderer, WorkbookRows
 
 _Item = TypeVar("_Item")
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
@@ -206,14 +207,29 @@ class _SpooledLines:
             yield line.removesuffix("\n")
 
 
+class _MadeInWorkers:
+    """What a worker makes of each result besides auditing it: its JSON entry, its workbook
+    rows (each only when a report needs it); a pair of them, or None."""
+
+    def __init__(self, encode: Callable[[ConversationResult], str] | None,
+                 render: RowRenderer | None) -> None:
+        self.encode = encode
+        self.render = render
+
+    def __call__(self, result: ConversationResult) -> tuple[str | None, ConversationRows | None]:
+        return (self.encode(result) if self.encode else None,
+                self.render(result) if self.render else None)
+
+
 def _conversations_label(_item: object) -> str:
     return "conversations"
 
 
 def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
-                   entry_lines: Iterable[str] | None = None) -> None:
+                   entry_lines: Iterable[str] | None = None, workbook_rows: WorkbookRows | None = None) -> None:
     """Write each report; ``entry_lines`` are the results' JSON entries if already encoded (an
-    iterable that can be read once per report)."""
+    iterable that can be read once per report), ``workbook_rows`` the workbook's rows if already
+    made."""
     from cs_audit.reporters.json_report import write_document, write_json, write_jsonl
     from cs_audit.reporters.junit import write_junit
     from cs_audit.reporters.xlsx import write_xlsx
@@ -222,7 +238,7 @@ def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
         kind = output_format(output)
         try:
             if kind == "xlsx":
-                counts = write_xlsx(report, output, lang=lang)
+                counts = write_xlsx(report, output, lang=lang, rows=workbook_rows)
                 if counts.replaced_characters or counts.cut_texts:
                     click.echo(f"note: {output}: {counts.replaced_characters} character(s) Excel "
                                f"cannot hold were replaced by �, {counts.cut_texts} text(s) over "
@@ -372,22 +388,39 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
         # The table, GitHub annotations, JUnit and the workbook look across conversations
         # (sorting, per-file suites, column widths), so these runs keep every result.
         wants_json = stdout_format == "json" or any(output_format(o) in STREAMED_REPORTS for o in outputs)
+        wants_workbook = any(output_format(o) == "xlsx" for o in outputs)
         from cs_audit.parallel import audit_and_apply
         from cs_audit.reporters import Shown
         from cs_audit.reporters.json_report import entry_line, write_document
 
-        # As in a streamed run, the workers encode the JSON entries while they audit.
+        # As in a streamed run, the workers encode the JSON entries while they audit, and
+        # serialise the workbook's rows of each conversation too.
         encode = functools.partial(entry_line, shown=Shown(masker(not no_mask))) if wants_json else None
-        pairs = list(_with_progress(audit_and_apply(auditor, stream.conversations(), encode, jobs), quiet))
-        results = [result for result, _ in pairs]
-        entry_lines = [line for _, line in pairs] if wants_json else None
-        del pairs
-        stream.check_readable()
-        inputs = stream.summaries
-        for result in results:
-            gate.add(result)
-        report = Report.build(rubric, inputs, results, mask=not no_mask)
-        _write_outputs(report, outputs, lang, entry_lines)
+        workbook_rows = None
+        if wants_workbook:
+            from cs_audit.reporters.xlsx import RowRenderer, WorkbookRows
+
+            workbook_rows = WorkbookRows(RowRenderer(lang, rubric, masker(not no_mask)))
+        try:
+            results: list[ConversationResult] = []
+            entry_lines: list[str] | None = [] if wants_json else None
+            made = _MadeInWorkers(encode, workbook_rows.renderer if workbook_rows else None)
+            for result, (line, rows) in _with_progress(
+                    audit_and_apply(auditor, stream.conversations(), made, jobs), quiet):
+                results.append(result)
+                if entry_lines is not None:
+                    entry_lines.append(line)
+                if workbook_rows is not None:
+                    workbook_rows.add(rows)
+            stream.check_readable()
+            inputs = stream.summaries
+            for result in results:
+                gate.add(result)
+            report = Report.build(rubric, inputs, results, mask=not no_mask)
+            _write_outputs(report, outputs, lang, entry_lines, workbook_rows)
+        finally:
+            if workbook_rows is not None:
+                workbook_rows.close()
         if stdout_format == "table":
             from cs_audit.reporters.table import write_table
             write_table(report, sys.stdout)

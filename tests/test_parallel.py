@@ -63,3 +63,21 @@ def test_work_applied_in_the_workers_matches_each_result():
     assert [extra for _, extra in forked] == [describe(result) for result, _ in forked]
     assert all(result.messages == conversation.messages
                for (result, _), conversation in zip(forked, conversations))
+
+
+def _sheet_parts(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()
+                if name.startswith("xl/") and name.endswith(".xml")}
+
+
+def test_cli_workbook_made_in_workers_equals_one_made_in_one_process(run_cli, monkeypatch, tmp_path):
+    import cs_audit.parallel
+    monkeypatch.setattr(cs_audit.parallel, "CHUNK_SIZE", 4)
+    for jobs in ("1", "2"):
+        result = run_cli("audit", SAMPLES, "--jobs", jobs, "--format", "none", "-q", "--lang", "en",
+                         "-o", tmp_path / f"r{jobs}.xlsx")
+        assert result.exit_code in (0, 1), result.stderr
+    assert _sheet_parts(tmp_path / "r1.xlsx") == _sheet_parts(tmp_path / "r2.xlsx")

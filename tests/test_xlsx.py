@@ -430,7 +430,7 @@ def _raw_and_openpyxl_parts(report, tmp_path, lang="en"):
 def test_rows_written_raw_are_byte_identical_to_openpyxl(samples_report, tmp_path,
                                                                    monkeypatch, which):
     if which == "paged":
-        monkeypatch.setattr(xlsx, "ROW_LIMIT", 50)  # several transcript and finding pages
+        monkeypatch.setattr(xlsx, "ROW_LIMIT", 20)  # several conversation, finding, transcript pages
     report = _unsafe_chat_report() if which == "unsafe" else samples_report
     raw, plain = _raw_and_openpyxl_parts(report, tmp_path, "zh" if which == "samples-zh" else "en")
     assert raw == plain
@@ -446,3 +446,44 @@ def test_any_text_written_raw_is_byte_identical_to_openpyxl(tmp_path, text, send
     report = make_report(auditor, show=lambda shown: shown, results=[result], inputs=[])
     raw, plain = _raw_and_openpyxl_parts(report, tmp_path)
     assert raw == plain
+
+
+def test_rows_made_in_a_run_are_those_written_from_the_report(samples_report, tmp_path):
+    renderer = xlsx.RowRenderer("en", samples_report.rubric, samples_report.show)
+    rows = xlsx.WorkbookRows(renderer)
+    for result in samples_report.results:
+        rows.add(renderer(result))
+    given, own = tmp_path / "given.xlsx", tmp_path / "own.xlsx"
+    try:
+        assert write_xlsx(samples_report, given, lang="en", rows=rows) == write_xlsx(samples_report, own, lang="en")
+    finally:
+        rows.close()
+    assert _sheet_parts(given) == _sheet_parts(own)
+
+
+def test_rows_made_for_another_language_are_refused(samples_report, tmp_path):
+    rows = xlsx.WorkbookRows(xlsx.RowRenderer("zh", samples_report.rubric, samples_report.show))
+    try:
+        with pytest.raises(ValueError, match="another kind of workbook"):
+            write_xlsx(samples_report, tmp_path / "r.xlsx", lang="en", rows=rows)
+    finally:
+        rows.close()
+
+
+def test_a_row_made_before_its_place_is_known_is_numbered_where_it_lands():
+    from cs_audit.reporters.xlsx_rows import ROW, RowSpool
+
+    made = f'<row r="{ROW}"><c r="A{ROW}" t="n"><v>1</v></c></row>'
+    spool = RowSpool()
+    spool.add(12, made)
+    spool.link("U12", "'对话 Transcripts'!A5")
+
+    class Sink(list):
+        write = list.append
+
+    sink = Sink()
+    spool.copy_rows_into(sink)
+    spool.close()
+    assert b"".join(sink) == b'<row r="12"><c r="A12" t="n"><v>1</v></c></row>'
+    assert spool.hyperlinks() == (b'<hyperlinks><hyperlink ref="U12" location="\'&#23545;&#35805; '
+                                  b'Transcripts\'!A5"/></hyperlinks>')

@@ -7,10 +7,11 @@ chat-derived text goes through ``report.show`` (masking) and the safe cells of `
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -18,7 +19,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -28,10 +29,12 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from cs_audit.aggregate import agent_name
 from cs_audit.analysis.kpis import KpiSettings
 from cs_audit.model import SEVERITY_RANK, ConversationResult
-from cs_audit.reporters import Report
+from cs_audit.rubric import Rubric
+from cs_audit.reporters import Report, Shown
 from cs_audit.reporters.xlsx_cells import CellCleaning, display_width, rich_text_cell, text_cell, text_value
 from cs_audit.reporters.xlsx_labels import labels_for
-from cs_audit.reporters.xlsx_rows import RawRows, splice_rows
+from cs_audit.reporters.xlsx_rows import (WRAP, Look, Marked, RowMaker, RowSpool, StyleIds, Styled,
+                                          splice_rows)
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
@@ -44,7 +47,6 @@ CRITICAL_FONT = Font(bold=True, color="C00000")
 LINK_FONT = Font(color="0563C1", underline="single")
 BOLD = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
-WRAP = Alignment(wrap_text=True, vertical="top")
 # How detected phrases look inside a transcript message.
 PROBLEM_MARK = InlineFont(b=True, color="C00000", u="single")
 GOOD_MARK = InlineFont(b=True, color="008000")
@@ -53,6 +55,20 @@ PERCENT = "0.0%"
 SCORE = "0.0"
 SENTIMENT = "0.00"
 DATETIME = "yyyy-mm-dd hh:mm:ss"
+# The looks of the large sheets' cells, registered first in every workbook (xlsx_rows.StyleIds).
+HEADING = Look(font=HEADING_FONT, fill=HEADING_FILL)
+HEADING_BLANK = Look(fill=HEADING_FILL)
+WRAPPED = Look(wrap=True)
+AT = Look(DATETIME)
+CRITICAL = Look(font=CRITICAL_FONT)
+LINK = Look(font=LINK_FONT)
+IN_SECONDS = Look(SECONDS)
+AS_PERCENT = Look(PERCENT)
+AS_SCORE = Look(SCORE)
+AS_SENTIMENT = Look(SENTIMENT)
+ROW_LOOKS = (HEADING, HEADING_BLANK, WRAPPED, AT, CRITICAL, LINK, IN_SECONDS, AS_PERCENT, AS_SCORE,
+             AS_SENTIMENT)
+TRANSCRIPT_COLUMNS = 7
 # Detections that point at a problem (positive tone categories are not findings).
 FINDING_CATEGORIES = ("tone.rude", "risk.", "buyer.escalation", "pii.")
 # Excel's rows per sheet; a module constant so tests can page with a small one.
@@ -64,6 +80,10 @@ CHARTED_AGENTS = 30
 def _kpi_format(settings_or_id: KpiSettings | str) -> str:
     kpi_id = settings_or_id if isinstance(settings_or_id, str) else settings_or_id.id
     return SECONDS if kpi_id.endswith("_s") else PERCENT
+
+
+def _kpi_look(kpi_id: str) -> Look:
+    return IN_SECONDS if kpi_id.endswith("_s") else AS_PERCENT
 
 
 def _kpi_lower_is_better(settings: KpiSettings) -> bool:
@@ -133,7 +153,7 @@ class _Cells:
         self.looks = looks or _Looks()
         self.sheet = sheet
 
-    def on(self, sheet: WriteOnlyWorksheet) -> _Cells:
+    def on(self, sheet: WriteOnlyWorksheet | None) -> _Cells:
         return _Cells(self.counts, self.looks, sheet)
 
     def cell(self, value: Any, number_format: str | None = None, font: Font | None = None,
@@ -150,15 +170,22 @@ class _Cells:
         # What WriteOnlyCell builds, with the look's array.
         return Cell(self.sheet, row=1, column=1, value=value, style_array=look)
 
-    def marked_text(self, text: str, marks: Sequence[tuple[int, int, InlineFont]],
-                    wrap: bool = False) -> Cell:
-        """A text cell whose marked ranges show in their own font (``rich_text_cell``)."""
-        look = self.looks.of(self.sheet, text, None, None, None, wrap) if wrap else None
-        return rich_text_cell(self.sheet, text, marks, self.counts, look)
+    def cells(self, values: Iterable[Any]) -> list[Cell | Any]:
+        """The cells of a row described as xlsx_rows describes it (bare values, Styled, Marked)."""
+        return [self._of(value) for value in values]
 
-    def cells(self, values: Iterable[Cell | Any]) -> list[Cell | Any]:
-        cell = self.cell
-        return [v if isinstance(v, Cell) else cell(v) for v in values]
+    def _of(self, value: Any) -> Cell | Any:
+        if isinstance(value, Styled):
+            look = value.look
+            return self.cell(value.value, look.number_format, look.font, look.fill, look.wrap)
+        if isinstance(value, Marked):
+            look = value.look
+            array = (self.looks.of(self.sheet, value.text, None, look.font, look.fill, look.wrap)
+                     if not look.plain else None)
+            return rich_text_cell(self.sheet, value.text, value.marks, self.counts, array)
+        if isinstance(value, Cell):
+            return value
+        return self.cell(value)
 
 
 class _RowPlan:
@@ -185,17 +212,15 @@ class _PagedSheet:
     """A table sheet with a frozen header and autofilter that continues on "<title> 2", "… 3"
     when it passes Excel's row limit.
 
+    Rows come either through openpyxl (``row``), or already serialised in a ``_SpooledTable``
+    (``spooled_pages``: the pages get their header and finish, the rows are spliced in later).
     ``finish_page(sheet, last_row)`` adds what needs the page's extent (conditional formats).
     """
 
     def __init__(self, workbook: Workbook, title: str, cells: _Cells,
                  titles: Sequence[str], widths: Sequence[float],
-                 finish_page: Callable[[WriteOnlyWorksheet, int], None] | None = None,
-                 raw: bool = False):
+                 finish_page: Callable[[WriteOnlyWorksheet, int], None] | None = None):
         self.workbook = workbook
-        # Data rows kept as XML for splice_rows (xlsx_rows) instead of appended through openpyxl.
-        self.raw = raw
-        self.raw_pages: list[RawRows] = []
         self.title = title
         self.titles = list(titles)
         self.widths = [min(max(width, display_width(t) + 3), MAX_COLUMN_WIDTH)
@@ -214,8 +239,6 @@ class _PagedSheet:
         _print_landscape(sheet, fit_width=True)
         self.cells.sheet = sheet
         sheet.append([self.cells.cell(title, font=HEADER_FONT, fill=HEADER_FILL) for title in self.titles])
-        if self.raw:
-            self.raw_pages.append(RawRows(self.workbook, sheet))
         self.last_row = 1
         return sheet
 
@@ -225,24 +248,58 @@ class _PagedSheet:
             if self.finish_page:
                 self.finish_page(self.sheet, self.last_row)
 
-    def row(self, values: Iterable[Cell | Any]) -> None:
-        page, row = self.plan.next()
+    def _turn_to(self, page: int) -> None:
         if page != self.page:
             self._end_page()
             self.page = page
             self.sheet = self._start_page(page)
-        if self.raw:
-            self.raw_pages[-1].append(row, self.cells.cells(values))
-        else:
-            self.sheet.append(self.cells.cells(values))
+
+    def row(self, values: Iterable[Any], link: str | None = None) -> None:
+        """Append a row (values as ``_Cells.cells`` takes them); ``link``: where its last cell
+        links to in the workbook."""
+        page, row = self.plan.next()
+        self._turn_to(page)
+        cells = self.cells.cells(values)
+        if link is not None:
+            cells[-1].hyperlink = Hyperlink(ref="", location=link)
+        self.sheet.append(cells)
         self.last_row = row
+
+    def spooled_pages(self, table: _SpooledTable) -> list[tuple[WriteOnlyWorksheet, RowSpool]]:
+        """Give each page of ``table`` its sheet; returns the pages' sheets with their spools."""
+        pages = []
+        for page, (spool, last_row) in enumerate(zip(table.spools, table.last_rows)):
+            self._turn_to(page)
+            self.last_row = last_row
+            pages.append((self.sheet, spool))
+        self._end_page()
+        return pages
 
     def close(self) -> None:
         self._end_page()
 
 
-def _agents_text(result: ConversationResult, report: Report) -> str:
-    return ", ".join(report.show(agent_name(a)) for a in result.agents) or report.show(agent_name("", False))
+class _SpooledTable:
+    """Rows made with ``xlsx_rows.ROW``, numbered and placed on pages as they come."""
+
+    def __init__(self) -> None:
+        self.plan = _RowPlan(ROW_LIMIT)
+        self.spools: list[RowSpool] = []
+        self.last_rows: list[int] = []
+
+    def place(self, row: str) -> tuple[int, int]:
+        """Put ``row`` on the next line; returns (page, row number)."""
+        page, number = self.plan.next()
+        if page == len(self.spools):
+            self.spools.append(RowSpool())
+            self.last_rows.append(1)
+        self.spools[page].add(number, row)
+        self.last_rows[page] = number
+        return page, number
+
+    def close(self) -> None:
+        for spool in self.spools:
+            spool.close()
 
 
 # --- sheets --------------------------------------------------------------------------------
@@ -428,107 +485,70 @@ def _kpi_formats(sheet: WriteOnlyWorksheet, kpis: Sequence[KpiSettings], first_c
                                                            fill=BAD_FILL))
 
 
-def _transcript_positions(report: Report, title: str) -> list[str]:
-    """Where each conversation's heading row lands on the transcript sheets, as link targets."""
-    plan = _RowPlan(ROW_LIMIT)
-    targets = []
-    for result in report.results:
-        page, row = plan.next()
-        targets.append(f"{quote_sheetname(_page_title(title, page))}!A{row}")
-        for _ in range(len(result.messages) + 1):  # the messages and a blank separator
-            plan.next()
-    return targets
+# --- the rows of each conversation: Conversations, Findings, Transcripts --------------------
+
+class _Showing(NamedTuple):
+    """What the rows of a conversation need besides the result."""
+
+    words: dict
+    roles: dict
+    shown: Report | Shown
+    kpi_ids: tuple[str, ...]
 
 
-def _write_conversations(workbook: Workbook, report: Report, cells: _Cells, sheets: dict,
-                         words: dict) -> None:
-    kpi_ids = [settings.id for settings in report.rubric.kpis]
-    titles = [words["conversation"], words["source"], words["agents"], words["start"], words["end"],
-              words["messages"], words["score"], words["grade"], words["passed_flag"], words["critical"],
-              words["first_reply"], words["avg_reply"], words["slowest_reply"], words["slow_replies"],
-              words["unanswered"], words["turns"], words["sentiment_first"], words["sentiment_last"],
-              words["dispute"], *kpi_ids, words["failed_checks"], words["transcript"]]
-    kpi_first = 20
-
-    def finish(sheet: WriteOnlyWorksheet, last: int) -> None:
-        sheet.conditional_formatting.add(f"G2:G{last}", _score_scale())
-        sheet.conditional_formatting.add(f"Q2:R{last}", ColorScaleRule(
-            start_type="num", start_value=0, start_color="F8696B",
-            mid_type="num", mid_value=0.5, mid_color="FFFFFF",
-            end_type="num", end_value=1, end_color="63BE7B"))
-        _kpi_formats(sheet, report.rubric.kpis, kpi_first, last)
-
-    paged = _PagedSheet(workbook, sheets["conversations"], cells, titles,
-                        [_fit((r.id for r in report.results), 16),
-                         _fit((r.source for r in report.results), 24),
-                         _fit((_agents_text(r, report) for r in report.results), 20),
-                         19, 19, 8, 8, 6, 6, 8, 10, 10, 10, 8, 8, 8, 10, 10, 12,
-                         *[24] * len(kpi_ids), 50, 10], finish)
-    links = _transcript_positions(report, sheets["transcripts"])
-    c = paged.cells
-    for result, target in zip(report.results, links):
-        r = result.response
-        failed = "; ".join(check.rule for check in result.checks if not check.passed)
-        dispute = result.dispute.type or ""
-        if result.dispute.malicious and result.dispute.type != "malicious":
-            dispute += f" ({words['malicious']})"
-        link = c.cell(words["open_transcript"], font=LINK_FONT)
-        link.hyperlink = Hyperlink(ref="", location=target)
-        paged.row([
-            result.id, result.source, _agents_text(result, report),
-            c.cell(result.start, DATETIME), c.cell(result.end, DATETIME),
-            len(result.messages), c.cell(result.score, SCORE), result.grade,
-            words["yes"] if result.passed else words["no"],
-            c.cell(words["critical_mark"], font=CRITICAL_FONT) if result.critical else "",
-            c.cell(r.first_s, SECONDS), c.cell(r.avg_s, SECONDS),
-            c.cell(r.max_s, SECONDS), r.slow, r.unanswered, r.turns,
-            c.cell(result.sentiment.first, SENTIMENT), c.cell(result.sentiment.last, SENTIMENT),
-            dispute, *[c.cell(r.kpis.get(k), _kpi_format(k)) for k in kpi_ids], failed, link,
-        ])
-    paged.close()
+def _agents_cell(result: ConversationResult, show: Callable[[str], str]) -> str:
+    return ", ".join(show(agent_name(a)) for a in result.agents) or show(agent_name("", False))
 
 
-def _finding_rows(report: Report) -> list[tuple[int, str, ConversationResult, int | None, str, str, str]]:
+def _conversation_row(result: ConversationResult, showing: _Showing) -> list:
+    """The result's row of the Conversations sheet; its last cell links to the transcript."""
+    words = showing.words
+    r = result.response
+    failed = "; ".join(check.rule for check in result.checks if not check.passed)
+    dispute = result.dispute.type or ""
+    if result.dispute.malicious and result.dispute.type != "malicious":
+        dispute += f" ({words['malicious']})"
+    return [
+        result.id, result.source, _agents_cell(result, showing.shown.show),
+        Styled(result.start, AT), Styled(result.end, AT),
+        len(result.messages), Styled(result.score, AS_SCORE), result.grade,
+        words["yes"] if result.passed else words["no"],
+        Styled(words["critical_mark"], CRITICAL) if result.critical else "",
+        Styled(r.first_s, IN_SECONDS), Styled(r.avg_s, IN_SECONDS),
+        Styled(r.max_s, IN_SECONDS), r.slow, r.unanswered, r.turns,
+        Styled(result.sentiment.first, AS_SENTIMENT), Styled(result.sentiment.last, AS_SENTIMENT),
+        dispute, *[Styled(r.kpis.get(k), _kpi_look(k)) for k in showing.kpi_ids], failed,
+        Styled(words["open_transcript"], LINK),
+    ]
+
+
+def _finding_rows(result: ConversationResult, showing: _Showing) -> list[tuple[int, list]]:
+    """The result's rows of the Findings sheet, each with its severity rank: failed checks,
+    then the detections that point at a problem."""
+    findings = []
+    for check in result.checks:
+        if not check.passed:
+            findings.append((check.severity, check.rule, check.message_index, check.message, ""))
+    for found in result.detections:
+        if found.category.startswith(FINDING_CATEGORIES):
+            finding = (f"「{showing.shown.detection_text(result, found)}」"
+                       + (f" ({found.note})" if found.note else ""))
+            findings.append(("info", found.category, found.message_index, finding, found.suggestion))
+    show = showing.shown.show
     rows = []
-    for result in report.results:
-        for check in result.checks:
-            if not check.passed:
-                rows.append((SEVERITY_RANK[check.severity], check.rule, result, check.message_index,
-                             check.severity, check.message, ""))
-        for found in result.detections:
-            if found.category.startswith(FINDING_CATEGORIES):
-                finding = (f"「{report.detection_text(result, found)}」"
-                           + (f" ({found.note})" if found.note else ""))
-                rows.append((SEVERITY_RANK["info"], found.category, result, found.message_index,
-                             "info", finding, found.suggestion))
-    # Critical first; within a severity, input order (sorted() is stable).
-    return sorted(rows, key=lambda row: row[0])
-
-
-def _write_findings(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
-                    roles: dict, raw: bool = True) -> list[RawRows]:
-    titles = [words["severity"], words["rule"], words["conversation"], words["agent"],
-              words["message_number"], words["time"], words["role"], words["evidence"],
-              words["finding"], words["suggestion"]]
-    paged = _PagedSheet(workbook, sheets["findings"], cells, titles,
-                        [10, 22, _fit((r.id for r in report.results), 16),
-                         _fit((_agents_text(r, report) for r in report.results), 16),
-                         8, 19, 6, 60, 50, 40], raw=raw)
-    c = paged.cells
-    for _, rule, result, index, severity, finding, suggestion in _finding_rows(report):
+    for severity, rule, index, finding, suggestion in findings:
         message = result.messages[index] if index is not None else None
-        paged.row([
-            c.cell(severity, font=CRITICAL_FONT if severity == "critical" else None), rule,
-            result.id, report.show(agent_name(message.sender)) if message and message.role == "agent"
-            else _agents_text(result, report),
+        rows.append((SEVERITY_RANK[severity], [
+            Styled(severity, CRITICAL) if severity == "critical" else severity, rule,
+            result.id, show(agent_name(message.sender)) if message and message.role == "agent"
+            else _agents_cell(result, show),
             index if index is not None else "",
-            c.cell(message.timestamp if message else None, DATETIME),
-            roles.get(message.role, message.role) if message else "",
-            c.cell(report.show(message.text), wrap=True) if message else "",
-            c.cell(report.show(finding), wrap=True), suggestion,
-        ])
-    paged.close()
-    return paged.raw_pages
+            Styled(message.timestamp if message else None, AT),
+            showing.roles.get(message.role, message.role) if message else "",
+            Styled(show(message.text), WRAPPED) if message else "",
+            Styled(show(finding), WRAPPED), suggestion,
+        ]))
+    return rows
 
 
 def _message_marks(result: ConversationResult) -> dict[int, list[tuple[int, int, InlineFont]]]:
@@ -540,37 +560,219 @@ def _message_marks(result: ConversationResult) -> dict[int, list[tuple[int, int,
     return marks
 
 
-def _write_transcripts(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
-                       roles: dict, raw: bool = True) -> list[RawRows]:
-    """The transcript sheet(s); its rows are kept as XML (``raw``) to be spliced in after saving:
-    one row per message is most of the workbook, and openpyxl's per-cell cost most of its time."""
+def _transcript_rows(result: ConversationResult, showing: _Showing) -> list[list]:
+    """The result's rows of the Transcripts sheet: a heading, the messages, a blank line."""
+    words, show = showing.words, showing.shown.show
+    heading = (f"{result.id} · {_agents_cell(result, show)} · {words['score']} {result.score:.1f} "
+               f"{result.grade} · {result.source}")
+    rows: list[list] = [[Styled(heading, HEADING), *[Styled(None, HEADING_BLANK)] * (TRANSCRIPT_COLUMNS - 1)]]
+    marks = _message_marks(result)
+    by_message: dict[int, list[str]] = {}
+    for found in result.detections:
+        by_message.setdefault(found.message_index, []).append(
+            f"{found.category}「{showing.shown.detection_text(result, found)}」")
+    for message in result.messages:
+        rows.append([
+            result.id, message.index, Styled(message.timestamp, AT),
+            showing.roles.get(message.role, message.role),
+            show(message.sender) if message.sender else "",
+            Marked(show(message.text), marks.get(message.index, ()), WRAPPED),
+            Styled("; ".join(by_message.get(message.index, ())), WRAPPED),
+        ])
+    rows.append([])
+    return rows
+
+
+class ConversationRows(NamedTuple):
+    """What one conversation adds to the workbook's large sheets, serialised (xlsx_rows) where
+    it was audited: small to send back, and no per-cell work left for the process writing."""
+
+    conversation: str
+    findings: tuple[tuple[int, str], ...]  # (severity rank, row)
+    transcript: tuple[str, ...]
+    # Display widths of the id, the source and the agents, for the columns' widths.
+    widths: tuple[int, int, int]
+    replaced_characters: int
+    cut_texts: int
+
+
+class RowRenderer:
+    """Makes the ``ConversationRows`` of each result, for a workbook in ``lang`` of a run with
+    this rubric and ``show`` (masking). Made before workers fork; its style ids are those every
+    workbook of the run registers first (``xlsx_rows.StyleIds``)."""
+
+    def __init__(self, lang: str, rubric: Rubric, show: Callable[[str], str]) -> None:
+        _, words, roles = labels_for(lang)
+        self.lang = lang
+        self.showing = _Showing(words, roles, Shown(show), tuple(settings.id for settings in rubric.kpis))
+        workbook = Workbook(write_only=True)
+        self.styles = StyleIds(workbook, ROW_LOOKS)
+        self._counts = CellCleaning()
+        self._maker = RowMaker(self.styles, self._counts, workbook.epoch)
+
+    def __call__(self, result: ConversationResult) -> ConversationRows:
+        counts, showing, row = self._counts, self.showing, self._maker.row
+        counts.replaced_characters = counts.cut_texts = 0
+        show = showing.shown.show
+        made = ConversationRows(
+            row(_conversation_row(result, showing)),
+            tuple((rank, row(cells)) for rank, cells in _finding_rows(result, showing)),
+            tuple(row(cells) for cells in _transcript_rows(result, showing)),
+            (display_width(result.id), display_width(result.source),
+             display_width(_agents_cell(result, show))),
+            counts.replaced_characters, counts.cut_texts)
+        return made
+
+
+class WorkbookRows:
+    """The large sheets' rows of a run, placed as each conversation's rows arrive (in input
+    order), kept in temporary files until ``write_xlsx`` splices them into the workbook.
+
+    Findings are sorted by severity (critical first, then input order), so they wait per
+    severity and are placed when the workbook is written.
+    """
+
+    def __init__(self, renderer: RowRenderer) -> None:
+        self.renderer = renderer
+        sheets, _, _ = labels_for(renderer.lang)
+        self._transcripts_title = sheets["transcripts"]
+        self.conversations = _SpooledTable()
+        self.transcripts = _SpooledTable()
+        self._findings = [tempfile.TemporaryFile("w+", encoding="ascii", newline="") for _ in SEVERITY_RANK]
+        self._placed_findings: _SpooledTable | None = None
+        self._link_column = get_column_letter(len(_conversation_columns(renderer.showing.words,
+                                                                        renderer.showing.kpi_ids)))
+        self.widest = [0, 0, 0]
+        self.counts = CellCleaning()
+
+    def add(self, rows: ConversationRows) -> None:
+        """Place one conversation's rows after those of the conversations before it."""
+        transcript = self.transcripts
+        page, heading = transcript.place(rows.transcript[0])
+        for row in rows.transcript[1:]:
+            transcript.place(row)
+        target = f"{quote_sheetname(_page_title(self._transcripts_title, page))}!A{heading}"
+        page, number = self.conversations.place(rows.conversation)
+        self.conversations.spools[page].link(f"{self._link_column}{number}", target)
+        for rank, row in rows.findings:
+            # \x01 cannot occur in a row: cleaned text has no control characters.
+            self._findings[rank].write(row + "\x01")
+        self.widest = [max(pair) for pair in zip(self.widest, rows.widths)]
+        self.counts.replaced_characters += rows.replaced_characters
+        self.counts.cut_texts += rows.cut_texts
+
+    def findings(self) -> _SpooledTable:
+        """The findings, placed by severity (once; the waiting files are then closed)."""
+        if self._placed_findings is None:
+            table = _SpooledTable()
+            for waiting in self._findings:
+                waiting.seek(0)
+                rest = ""
+                while chunk := waiting.read(1 << 20):
+                    *rows, rest = (rest + chunk).split("\x01")
+                    for row in rows:
+                        table.place(row)
+                waiting.close()
+            self._placed_findings = table
+        return self._placed_findings
+
+    def fit(self, which: int, least: float) -> float:
+        """A width for the id (0), source (1) or agents (2) column: the widest text, bounded."""
+        widest = self.widest[which]
+        return min(max(least, widest + 2 if widest else least), MAX_COLUMN_WIDTH)
+
+    def close(self) -> None:
+        self.conversations.close()
+        self.transcripts.close()
+        if self._placed_findings is not None:
+            self._placed_findings.close()
+        for waiting in self._findings:
+            waiting.close()
+
+
+def _conversation_columns(words: dict, kpi_ids: Sequence[str]) -> list[str]:
+    return [words["conversation"], words["source"], words["agents"], words["start"], words["end"],
+            words["messages"], words["score"], words["grade"], words["passed_flag"], words["critical"],
+            words["first_reply"], words["avg_reply"], words["slowest_reply"], words["slow_replies"],
+            words["unanswered"], words["turns"], words["sentiment_first"], words["sentiment_last"],
+            words["dispute"], *kpi_ids, words["failed_checks"], words["transcript"]]
+
+
+def _conversations_sheet(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
+                         widths: Callable[[int, float], float]) -> _PagedSheet:
+    kpi_ids = [settings.id for settings in report.rubric.kpis]
+    kpi_first = 20
+
+    def finish(sheet: WriteOnlyWorksheet, last: int) -> None:
+        sheet.conditional_formatting.add(f"G2:G{last}", _score_scale())
+        sheet.conditional_formatting.add(f"Q2:R{last}", ColorScaleRule(
+            start_type="num", start_value=0, start_color="F8696B",
+            mid_type="num", mid_value=0.5, mid_color="FFFFFF",
+            end_type="num", end_value=1, end_color="63BE7B"))
+        _kpi_formats(sheet, report.rubric.kpis, kpi_first, last)
+
+    return _PagedSheet(workbook, sheets["conversations"], cells, _conversation_columns(words, kpi_ids),
+                       [widths(0, 16), widths(1, 24), widths(2, 20),
+                        19, 19, 8, 8, 6, 6, 8, 10, 10, 10, 8, 8, 8, 10, 10, 12,
+                        *[24] * len(kpi_ids), 50, 10], finish)
+
+
+def _findings_sheet(workbook: Workbook, cells: _Cells, sheets: dict, words: dict,
+                    widths: Callable[[int, float], float]) -> _PagedSheet:
+    titles = [words["severity"], words["rule"], words["conversation"], words["agent"],
+              words["message_number"], words["time"], words["role"], words["evidence"],
+              words["finding"], words["suggestion"]]
+    return _PagedSheet(workbook, sheets["findings"], cells, titles,
+                       [10, 22, widths(0, 16), widths(2, 16), 8, 19, 6, 60, 50, 40])
+
+
+def _transcripts_sheet(workbook: Workbook, cells: _Cells, sheets: dict, words: dict) -> _PagedSheet:
     titles = [words["conversation"], "#", words["time"], words["role"], words["sender"], words["text"],
               words["detections"]]
-    paged = _PagedSheet(workbook, sheets["transcripts"], cells, titles, [16, 5, 19, 8, 14, 80, 40], raw=raw)
+    return _PagedSheet(workbook, sheets["transcripts"], cells, titles, [16, 5, 19, 8, 14, 80, 40])
+
+
+def _write_large_sheets(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
+                        rows: WorkbookRows) -> list[tuple[WriteOnlyWorksheet, RowSpool]]:
+    """The Conversations, Findings and Transcripts sheets of spooled rows: header and page
+    settings written now, the rows spliced in after saving."""
+    return [*_conversations_sheet(workbook, report, cells, sheets, words, rows.fit).spooled_pages(
+                rows.conversations),
+            *_findings_sheet(workbook, cells, sheets, words, rows.fit).spooled_pages(rows.findings()),
+            *_transcripts_sheet(workbook, cells, sheets, words).spooled_pages(rows.transcripts)]
+
+
+def _write_large_sheets_through_openpyxl(workbook: Workbook, report: Report, cells: _Cells, sheets: dict,
+                                         words: dict, roles: dict) -> None:
+    """The same sheets, every cell written by openpyxl: what the spliced rows are tested against."""
+    showing = _Showing(words, roles, report, tuple(settings.id for settings in report.rubric.kpis))
+    show = report.show
+    widest = [max((display_width(text) for text in texts), default=0) for texts in (
+        [r.id for r in report.results], [r.source for r in report.results],
+        [_agents_cell(r, show) for r in report.results])]
+
+    def widths(which: int, least: float) -> float:
+        return min(max(least, widest[which] + 2 if widest[which] else least), MAX_COLUMN_WIDTH)
+
+    conversations = _conversations_sheet(workbook, report, cells, sheets, words, widths)
+    plan = _RowPlan(ROW_LIMIT)
     for result in report.results:
-        c = paged.cells
-        heading = (f"{result.id} · {_agents_text(result, report)} · {words['score']} {result.score:.1f} "
-                   f"{result.grade} · {result.source}")
-        paged.row([c.cell(heading, font=HEADING_FONT, fill=HEADING_FILL),
-                   *[c.cell(None, fill=HEADING_FILL) for _ in titles[1:]]])
-        marks = _message_marks(result)
-        by_message: dict[int, list[str]] = {}
-        for found in result.detections:
-            by_message.setdefault(found.message_index, []).append(
-                f"{found.category}「{report.detection_text(result, found)}」")
-        for message in result.messages:
-            c = paged.cells
-            shown = report.show(message.text)
-            text = c.marked_text(shown, marks.get(message.index, ()), wrap=True)
-            paged.row([
-                result.id, message.index, c.cell(message.timestamp, DATETIME),
-                roles.get(message.role, message.role),
-                report.show(message.sender) if message.sender else "",
-                text, c.cell("; ".join(by_message.get(message.index, ())), wrap=True),
-            ])
-        paged.row([])
-    paged.close()
-    return paged.raw_pages
+        page, heading = plan.next()
+        for _ in range(len(result.messages) + 1):  # the messages and a blank separator
+            plan.next()
+        target = f"{quote_sheetname(_page_title(sheets['transcripts'], page))}!A{heading}"
+        conversations.row(_conversation_row(result, showing), link=target)
+    conversations.close()
+    findings = _findings_sheet(workbook, cells, sheets, words, widths)
+    ranked = [finding for result in report.results for finding in _finding_rows(result, showing)]
+    for _, row in sorted(ranked, key=lambda finding: finding[0]):
+        findings.row(row)
+    findings.close()
+    transcripts = _transcripts_sheet(workbook, cells, sheets, words)
+    for result in report.results:
+        for row in _transcript_rows(result, showing):
+            transcripts.row(row)
+    transcripts.close()
 
 
 def _write_problems(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict) -> None:
@@ -615,14 +817,15 @@ def _write_rubric(workbook: Workbook, report: Report, cells: _Cells, sheets: dic
                                   cells.cell(parameters, wrap=True)]))
 
 
-def write_xlsx(report: Report, path: Path | str, lang: str = "zh",
+def write_xlsx(report: Report, path: Path | str, lang: str = "zh", rows: WorkbookRows | None = None,
                raw_rows: bool = True) -> CellCleaning:
     """Write the workbook in streaming (write-only) mode; return what cleaning changed.
 
     ``lang`` picks the sheet names and headers: "zh" (Chinese, the default) or "en".
-    The findings and transcript rows, most of the workbook, are serialised by xlsx_rows;
-    ``raw_rows=False`` writes them through openpyxl too (the tests compare both: the sheets
-    must be byte-identical).
+    ``rows``: the large sheets' rows, made while the conversations were audited (a
+    ``WorkbookRows`` of a ``RowRenderer`` in the same ``lang``); made here when not given.
+    ``raw_rows=False`` writes every cell through openpyxl instead (the tests compare both: the
+    sheets must be byte-identical).
     """
     sheets, words, roles = labels_for(lang)
     workbook = Workbook(write_only=True)
@@ -631,19 +834,33 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh",
     workbook.properties.creator = "cs-audit"
     workbook.properties.created = datetime(2000, 1, 1)
     workbook.properties.modified = datetime(2000, 1, 1)
+    styles = StyleIds(workbook, ROW_LOOKS)
+    own_rows = None
+    if raw_rows and rows is None:
+        renderer = RowRenderer(lang, report.rubric, report.show)
+        rows = own_rows = WorkbookRows(renderer)
+        for result in report.results:
+            rows.add(renderer(result))
+    if rows is not None and (rows.renderer.lang != lang or not rows.renderer.styles.same_as(styles)):
+        raise ValueError("the rows were made for another kind of workbook")
     cells = _Cells(CellCleaning())
     keywords = report.complaint_words
     _write_summary(workbook, report, cells, sheets, words, keywords)
     _write_agents(workbook, report, cells, sheets, words)
-    _write_conversations(workbook, report, cells, sheets, words)
-    raw = _write_findings(workbook, report, cells, sheets, words, roles, raw=raw_rows)
-    raw += _write_transcripts(workbook, report, cells, sheets, words, roles, raw=raw_rows)
-    _write_problems(workbook, report, cells, sheets, words)
-    _write_rubric(workbook, report, cells, sheets, words)
+    spools: list[tuple[WriteOnlyWorksheet, RowSpool]] = []
     try:
+        if rows is None:
+            _write_large_sheets_through_openpyxl(workbook, report, cells, sheets, words, roles)
+        else:
+            spools = _write_large_sheets(workbook, report, cells, sheets, words, rows)
+            cells.counts.replaced_characters += rows.counts.replaced_characters
+            cells.counts.cut_texts += rows.counts.cut_texts
+        _write_problems(workbook, report, cells, sheets, words)
+        _write_rubric(workbook, report, cells, sheets, words)
         workbook.save(path)
-        splice_rows(path, raw)
+        # A sheet's path in the archive is known once the workbook is saved.
+        splice_rows(path, {sheet.path.lstrip("/"): spool for sheet, spool in spools})
     finally:
-        for rows in raw:
-            rows.close()
+        if own_rows is not None:
+            own_rows.close()
     return cells.counts

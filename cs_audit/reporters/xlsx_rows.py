@@ -1,129 +1,300 @@
 """Sheet rows serialised the way openpyxl serialises them, without openpyxl's per-cell machinery.
 
-openpyxl (3.1, with lxml) spends most of a transcript sheet's time binding and writing each cell
-object. This module writes the same ``<row>`` XML from the same values (the cells and bare values
-``xlsx._Cells`` builds, so every text-safety rule stays where it is), to a temporary file per
-sheet; after the workbook is saved, ``splice_rows`` puts those rows into the sheets' XML, which
-openpyxl wrote with the header row only. tests/test_xlsx.py checks that the result is
-byte-identical to openpyxl's own writing.
+openpyxl (3.1, with lxml) spends most of a large sheet's time building, binding and writing a
+cell object per cell. Here a row is described by plain values (a bare value, ``Styled`` or
+``Marked``) and turned straight into the ``<row>`` XML openpyxl would write for the same cells,
+with ``ROW`` standing where the row number goes: the row can be made where the conversation was
+audited, before anyone knows on which row it will land. ``RowSpool`` keeps a sheet's rows in a
+temporary file, numbered as they are placed; after the workbook is saved, ``splice_rows`` puts
+them (and their hyperlinks) into the sheets openpyxl wrote with the header row only.
+
+tests/test_xlsx.py checks that the result is byte-identical to openpyxl writing the same cells.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
-from lxml import etree
-from openpyxl.cell.cell import Cell
-from openpyxl.cell.rich_text import CellRichText
-from openpyxl.compat import safe_string
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.text import InlineFont
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.xml.functions import tostring
 
+from cs_audit.reporters.xlsx_cells import FORMULA_STARTS, CellCleaning, clean_text, is_plain_text, marked_runs
+
+# Stands for the row number in a row made before its place is known. Never in a cell's XML:
+# text is cleaned of control characters before it is written.
+ROW = "\x00"
 _END_OF_ROWS = b"</sheetData>"
+# What follows <hyperlinks> in a worksheet (ECMA-376 CT_Worksheet order) and that openpyxl writes.
+_AFTER_HYPERLINKS = (b"<printOptions", b"<pageMargins", b"<pageSetup", b"<headerFooter",
+                     b"<rowBreaks", b"<colBreaks", b"<drawing", b"<legacyDrawing", b"<tableParts")
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def _text(value: str) -> str:
+@dataclass(frozen=True, eq=False)
+class Look:
+    """How a cell looks: number format, font, fill, wrapping. Compared by identity: the looks
+    are module constants, and fonts hash slowly."""
+
+    number_format: str | None = None
+    font: Font | None = None
+    fill: PatternFill | None = None
+    wrap: bool = False
+
+    @property
+    def plain(self) -> bool:
+        """Whether it only formats numbers (so an empty cell of this look is no cell at all)."""
+        return self.font is None and self.fill is None and not self.wrap
+
+
+NO_LOOK = Look()
+
+
+class Styled(NamedTuple):
+    """A value written with a look. Text is always written as text (see ``xlsx_cells``)."""
+
+    value: Any
+    look: Look
+
+
+class Marked(NamedTuple):
+    """Text whose ``marks`` ([start, end) ranges with a font) show in their own font."""
+
+    text: str
+    marks: Sequence[tuple[int, int, InlineFont]]
+    look: Look = NO_LOOK
+
+
+# The kinds of value a look is made for: openpyxl gives dates a number format of their own, and
+# a text cell ignores the number format, so the style array depends on the kind.
+_KINDS = (str, type(None), int, float, datetime)
+
+
+def _kind(value: Any) -> type:
+    kind = type(value)
+    return bool if kind is bool else kind
+
+
+def _escape(value: str) -> str:
     """Text content as libxml2 writes it in an ASCII document: markup characters and carriage
     returns escaped, everything beyond ASCII as a decimal character reference."""
     escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     return escaped.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
-class RawRows:
-    """The data rows of one write-only sheet, kept as XML until the workbook is saved."""
+def _escape_attribute(value: str) -> str:
+    """An attribute value as libxml2 writes it (double-quoted) in an ASCII document."""
+    escaped = (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+               .replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
+    return escaped.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
-    def __init__(self, workbook: Workbook, sheet: WriteOnlyWorksheet) -> None:
-        self.workbook = workbook
-        self.sheet = sheet
-        self._styles: dict[tuple[int, ...], int] = {}
-        self._letters = [get_column_letter(column) for column in range(1, 64)]
-        self._file = tempfile.TemporaryFile("w+", encoding="ascii", newline="")
 
-    def append(self, row_index: int, values: Iterable[Cell | Any]) -> None:
-        """Write one row (what ``sheet.append`` would have written as row ``row_index``)."""
-        parts = [f'<row r="{row_index}">']
-        for column, value in enumerate(values):
-            cell = self._cell(f"{self._letters[column]}{row_index}", value)
-            if cell:
-                parts.append(cell)
-        parts.append("</row>")
-        self._file.write("".join(parts))
+def _number(value: Any) -> str:
+    # openpyxl.compat.safe_string for numbers
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return ""
+    return "%.16g" % value
 
-    def _style_id(self, cell: Cell) -> int:
-        key = tuple(cell._style)  # openpyxl's private style array, as Cell.style_id reads it
-        known = self._styles.get(key)
-        if known is None:
-            known = self._styles[key] = self.workbook._cell_styles.add(cell._style)
-        return known
+
+class StyleIds:
+    """The workbook style id of each (kind of value, look, quote prefix) a made row can use.
+
+    Registered up front, in a fixed order, in every workbook (``register``): a row made in a
+    worker process then names the same styles as the workbook written later, and as openpyxl
+    itself when it writes the same cells (it finds them already registered).
+    """
+
+    def __init__(self, workbook: Workbook, looks: Sequence[Look]) -> None:
+        self._ids: dict[tuple[type, int, bool], int] = {}
+        self.looks = tuple(looks)
+        # Style descriptors reach the workbook through cell.parent.parent; no sheet is needed.
+        host = SimpleNamespace(parent=workbook)
+        for look in (NO_LOOK, *self.looks):
+            for kind in _KINDS:
+                for quoted in ((False, True) if kind is str else (False,)):
+                    array = style_array(host, kind, look, quoted)
+                    if array is not None:
+                        self._ids[(kind, id(look), quoted)] = workbook._cell_styles.add(array)
+
+    def same_as(self, other: StyleIds) -> bool:
+        """Whether both name the same styles (registered alike in their workbooks)."""
+        return self.looks == other.looks and self._ids == other._ids
+
+    def id_of(self, kind: type, look: Look, quoted: bool = False) -> int | None:
+        """The style id, or None for a cell without style."""
+        return self._ids.get((kind, id(look), quoted))
+
+
+def style_array(sheet: Any, kind: type, look: Look, quoted: bool = False):
+    """The style array openpyxl gives a cell of ``kind`` with ``look`` set through its public
+    setters (None when the cell has no style); ``quoted`` adds the quote prefix of text that
+    starts like a formula."""
+    sample = {str: None, type(None): None, int: 0, float: 0.0, bool: False,
+              datetime: datetime(2000, 1, 1)}[kind]
+    prototype = WriteOnlyCell(sheet, value=sample)
+    if look.number_format and kind is not str and kind is not type(None):
+        prototype.number_format = look.number_format
+    if look.font:
+        prototype.font = look.font
+    if look.fill:
+        prototype.fill = look.fill
+    if look.wrap:
+        prototype.alignment = WRAP
+    if quoted:
+        prototype.quotePrefix = True
+    # _style is openpyxl's private per-cell style array (openpyxl 3.1, pinned); test_xlsx reads
+    # the styles back and compares with openpyxl's own writing.
+    return prototype._style if prototype.has_style else None
+
+
+class RowMaker:
+    """Turns rows of values into ``<row>`` XML with ``ROW`` for the row number.
+
+    ``counts`` adds up what cleaning changed in the texts written; ``epoch`` is the workbook's.
+    """
+
+    def __init__(self, styles: StyleIds, counts: CellCleaning, epoch: datetime) -> None:
+        self.styles = styles
+        self.counts = counts
+        self.epoch = epoch
+        self._letters = [get_column_letter(column) + ROW for column in range(1, 128)]
+        self._run_properties: dict[int, tuple[InlineFont, str]] = {}
+
+    def row(self, values: Sequence[Any]) -> str:
+        """The row holding ``values`` in columns A, B, …"""
+        letters = self._letters
+        cell = self._cell
+        return "".join([f'<row r="{ROW}">', *[cell(letters[column], value)
+                                              for column, value in enumerate(values)], "</row>"])
 
     def _cell(self, coordinate: str, value: Any) -> str:
-        if isinstance(value, Cell):
-            styled = value.has_style
-            data_type = value.data_type
-            value_ = value._value
-            if value_ is None and not styled:
-                return ""
-            style = f' s="{self._style_id(value)}"' if styled else ""
-        else:
-            if value is None:
-                return ""
-            style = ""
-            value_ = value
-            if isinstance(value, str):
-                data_type = "s"  # bare text is plain (xlsx_cells.is_plain_text): never a formula
-            elif isinstance(value, bool):
-                data_type = "b"
-            elif isinstance(value, (int, float)):
-                data_type = "n"
-            else:
-                # Dates get a number format, hence a style: they always come as cells.
-                raise TypeError(f"no raw form for a bare {type(value).__name__}")
-        if data_type == "f":
-            raise TypeError("formulas are never written")
-        if data_type == "d":
-            if isinstance(value_, (datetime, date, time, timedelta)) and getattr(value_, "tzinfo", None):
-                raise TypeError("Excel does not support timezones in datetimes")
-            kind, value_ = "n", to_excel(value_, self.workbook.epoch)
-        else:
-            kind = "inlineStr" if data_type == "s" else data_type
-        head = f'<c r="{coordinate}"{style} t="{kind}">'
-        if value_ is None or value_ == "":
+        kind = type(value)
+        if kind is str:
+            if is_plain_text(value):
+                return self._text(f'<c r="{coordinate}" t="inlineStr">', value)
+            return self._safe_text(coordinate, value, NO_LOOK)
+        if value is None:
+            return ""
+        if kind is Styled:
+            return self._styled(coordinate, value.value, value.look)
+        if kind is Marked:
+            return self._marked(coordinate, value)
+        if kind is int or kind is float:
+            return f'<c r="{coordinate}" t="n"><v>{_number(value)}</v></c>'
+        if kind is bool:
+            return f'<c r="{coordinate}" t="b"><v>{_number(value)}</v></c>'
+        # Dates get a number format, hence a look: they always come Styled.
+        raise TypeError(f"no row form for a bare {kind.__name__}")
+
+    def _head(self, coordinate: str, kind: type, look: Look, quoted: bool, data_type: str) -> str:
+        style = self.styles.id_of(kind, look, quoted)
+        if style is None:
+            return f'<c r="{coordinate}" t="{data_type}">'
+        return f'<c r="{coordinate}" s="{style}" t="{data_type}">'
+
+    @staticmethod
+    def _text(head: str, text: str) -> str:
+        if not text:
             return head + "</c>"
-        if data_type == "s":
-            if isinstance(value_, CellRichText):
-                return head + etree.tostring(value_.to_tree()).decode("ascii") + "</c>"
-            space = ' xml:space="preserve"' if value_ != value_.strip() else ""
-            return f"{head}<is><t{space}>{_text(value_)}</t></is></c>"
-        return f"{head}<v>{_text(safe_string(value_))}</v></c>"
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        return f"{head}<is><t{space}>{_escape(text)}</t></is></c>"
 
-    def rows_path(self) -> str:
-        """The sheet's path inside the workbook archive."""
-        return self.sheet.path.lstrip("/")
+    def _safe_text(self, coordinate: str, text: str, look: Look) -> str:
+        cleaned = clean_text(text, self.counts)
+        head = self._head(coordinate, str, look, cleaned.startswith(FORMULA_STARTS), "inlineStr")
+        return self._text(head, cleaned)
 
-    def copy_into(self, target) -> None:
+    def _styled(self, coordinate: str, value: Any, look: Look) -> str:
+        if isinstance(value, str):
+            return self._safe_text(coordinate, value, look)
+        if value is None:
+            if look.plain:
+                return ""
+            return self._head(coordinate, type(None), look, False, "n") + "</c>"
+        if look.plain and not look.number_format:
+            return self._cell(coordinate, value)
+        kind = _kind(value)
+        if isinstance(value, (datetime, date, time, timedelta)):
+            if getattr(value, "tzinfo", None):
+                raise TypeError("Excel does not support timezones in datetimes")
+            return f"{self._head(coordinate, kind, look, False, 'n')}<v>{_number(to_excel(value, self.epoch))}</v></c>"
+        data_type = "b" if kind is bool else "n"
+        return f"{self._head(coordinate, kind, look, False, data_type)}<v>{_number(value)}</v></c>"
+
+    def _marked(self, coordinate: str, marked: Marked) -> str:
+        cleaned = clean_text(marked.text, self.counts)
+        head = self._head(coordinate, str, marked.look, cleaned.startswith(FORMULA_STARTS), "inlineStr")
+        if not cleaned or not marked.marks:
+            return self._text(head, cleaned)
+        parts = [head, "<is>"]
+        for start, end, font in marked_runs(len(cleaned), marked.marks):
+            text = cleaned[start:end]
+            stripped = text.strip()
+            space = ' xml:space="preserve"' if stripped and text != stripped else ""
+            properties = self._properties(font) if font is not None else ""
+            parts.append(f"<r>{properties}<t{space}>{_escape(text)}</t></r>")
+        parts.append("</is></c>")
+        return "".join(parts)
+
+    def _properties(self, font: InlineFont) -> str:
+        # By identity: fonts hash slowly; the font is kept so that its id is not reused.
+        known = self._run_properties.get(id(font))
+        if known is None:
+            known = self._run_properties[id(font)] = (font, tostring(font.to_tree(tagname="rPr")).decode("ascii"))
+        return known[1]
+
+
+class RowSpool:
+    """The data rows of one sheet page, kept as XML in a temporary file until the workbook is
+    saved, and the internal hyperlinks of its cells."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile("w+", encoding="ascii", newline="")
+        self._links: list[str] = []
+
+    def add(self, number: int, row: str) -> None:
+        """Place a row made with ``ROW`` as row ``number``."""
+        self._file.write(row.replace(ROW, str(number)))
+
+    def link(self, coordinate: str, location: str) -> None:
+        """Make the cell at ``coordinate`` link to ``location`` in the workbook (Sheet!A1)."""
+        self._links.append(f'<hyperlink ref="{coordinate}" location="{_escape_attribute(location)}"/>')
+
+    def copy_rows_into(self, target) -> None:
         """Write the rows, as bytes, to ``target``."""
         self._file.flush()
         self._file.seek(0)
         while chunk := self._file.read(1 << 20):
             target.write(chunk.encode("ascii"))
 
+    def hyperlinks(self) -> bytes:
+        """The sheet's ``<hyperlinks>`` element, or nothing."""
+        if not self._links:
+            return b""
+        return ("<hyperlinks>" + "".join(self._links) + "</hyperlinks>").encode("ascii")
+
     def close(self) -> None:
         self._file.close()
 
 
-def splice_rows(path: Path | str, raw: Iterable[RawRows]) -> None:
-    """Put each sheet's kept rows into the saved workbook at ``path``, before ``</sheetData>``."""
-    by_name = {rows.rows_path(): rows for rows in raw}
-    if not by_name:
+def splice_rows(path: Path | str, spools: dict[str, RowSpool]) -> None:
+    """Put each sheet's spooled rows (by the sheet's path in the archive) into the saved
+    workbook at ``path``, before ``</sheetData>``, and its hyperlinks where they belong."""
+    if not spools:
         return
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".xlsx.tmp")
@@ -132,17 +303,24 @@ def splice_rows(path: Path | str, raw: Iterable[RawRows]) -> None:
         with zipfile.ZipFile(path) as source, zipfile.ZipFile(
                 temporary, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target:
             for info in source.infolist():
-                rows = by_name.get(info.filename)
-                if rows is None:
+                spool = spools.get(info.filename)
+                if spool is None:
                     with source.open(info) as reading, target.open(info, "w") as writing:
                         shutil.copyfileobj(reading, writing, 1 << 20)
                     continue
                 sheet = source.read(info)
                 cut = sheet.rindex(_END_OF_ROWS)
+                links = spool.hyperlinks()
+                at = len(sheet)
+                if links:
+                    at = min((place for place in (sheet.find(tag, cut) for tag in _AFTER_HYPERLINKS)
+                              if place >= 0), default=sheet.rindex(b"</worksheet>"))
                 with target.open(info, "w", force_zip64=True) as writing:
                     writing.write(sheet[:cut])
-                    rows.copy_into(writing)
-                    writing.write(sheet[cut:])
+                    spool.copy_rows_into(writing)
+                    writing.write(sheet[cut:at])
+                    writing.write(links)
+                    writing.write(sheet[at:])
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

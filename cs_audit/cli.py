@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -32,7 +33,8 @@ FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
 # Runs whose every report can be written from one conversation at a time, plus the totals.
 STREAMED_STDOUT = ("json", "none")
-STREAMED_REPORTS = ("json", "jsonl")
+STREAMED_REPORTS = ("json", "jsonl", "xlsx")
+JSON_REPORTS = ("json", "jsonl")
 MAX_WARNINGS = 20
 EXPLAIN_EXAMPLES = 5
 # Below this many conversations a run is over before a bar would be useful.
@@ -161,12 +163,16 @@ def _stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def _streamed_run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_json: bool,
-                  gate: Gate, quiet: bool, jobs: int, mask: bool) -> list[InputSummary]:
-    """Audit with only JSON/JSONL reports: each result is encoded and counted, then dropped.
+def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_format: str,
+         gate: Gate, quiet: bool, jobs: int, mask: bool, lang: str) -> list[InputSummary]:
+    """Audit every conversation of ``stream`` and write the reports; returns the inputs read.
 
-    Encoded conversations wait in a temporary file until the run's totals (which come first
-    in the JSON report) are known, so memory does not grow with the number of conversations.
+    The workers encode each conversation's JSON entry and make its workbook rows while they
+    audit it; these wait in temporary files until the run's totals are known. A run whose
+    reports are all JSON, JSONL or Excel (and prints JSON or nothing) then drops each result
+    once counted, so memory does not grow with the number of conversations. The table, GitHub
+    annotations and JUnit look across conversations (sorting, per-file suites), so runs that
+    write them keep every result.
     """
     from cs_audit.aggregate import TotalsBuilder
     from cs_audit.parallel import audit_and_apply
@@ -174,24 +180,50 @@ def _streamed_run(auditor: Auditor, stream: InputStream, outputs: Sequence[str],
     from cs_audit.reporters.json_report import entry_line, write_document
 
     rubric = auditor.rubric
+    keep = not (stdout_format in STREAMED_STDOUT and all(output_format(o) in STREAMED_REPORTS for o in outputs))
+    wants_json = stdout_format == "json" or any(output_format(o) in JSON_REPORTS for o in outputs)
     shown = Shown(masker(mask))
+    results: list[ConversationResult] = []
     builder = TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
-        # Workers encode their conversations' entries (masking included) as they audit them.
-        encoded = audit_and_apply(auditor, stream.conversations(), functools.partial(entry_line, shown=shown),
-                                  jobs)
-        for result, line in _with_progress(encoded, quiet):
-            spool.write(line)
-            spool.write("\n")
-            builder.add(result)
+    with contextlib.ExitStack() as stack:
+        spool = (stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n"))
+                 if wants_json else None)
+        workbook_rows = None
+        if any(output_format(o) == "xlsx" for o in outputs):
+            from cs_audit.reporters.xlsx import RowRenderer, WorkbookRows
+
+            workbook_rows = WorkbookRows(RowRenderer(lang, rubric, shown.show))
+            stack.callback(workbook_rows.close)
+        made = _MadeInWorkers(functools.partial(entry_line, shown=shown) if wants_json else None,
+                              workbook_rows.renderer if workbook_rows else None)
+        for result, (line, rows) in _with_progress(
+                audit_and_apply(auditor, stream.conversations(), made, jobs), quiet):
+            if spool is not None:
+                spool.write(line)
+                spool.write("\n")
+            if workbook_rows is not None:
+                workbook_rows.add(rows)
             gate.add(result)
+            if keep:
+                results.append(result)
+            else:
+                builder.add(result)
         stream.check_readable()
         inputs = stream.summaries
-        report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
-        entry_lines = _SpooledLines(spool)
-        _write_outputs(report, outputs, entry_lines=entry_lines)
-        if stdout_json:
-            write_document(report, entry_lines, sys.stdout)
+        if keep:
+            report = Report.build(rubric, inputs, results, mask=mask)
+        else:
+            report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
+        entry_lines = _SpooledLines(spool) if spool is not None else None
+        _write_outputs(report, outputs, lang, entry_lines, workbook_rows)
+        if stdout_format == "table":
+            from cs_audit.reporters.table import write_table
+            write_table(report, sys.stdout)
+        elif stdout_format == "json":
+            write_document(report, entry_lines or (), sys.stdout)
+        elif stdout_format == "github":
+            from cs_audit.reporters.github import write_github
+            write_github(report, sys.stdout)
     return inputs
 
 
@@ -381,54 +413,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
 
     auditor = Auditor(rubric)
     gate = Gate(fail_under, fail_on, known_failures)
-    if stdout_format in STREAMED_STDOUT and all(output_format(o) in STREAMED_REPORTS for o in outputs):
-        inputs = _streamed_run(auditor, stream, outputs, stdout_format == "json", gate, quiet, jobs,
-                               mask=not no_mask)
-    else:
-        # The table, GitHub annotations, JUnit and the workbook look across conversations
-        # (sorting, per-file suites, column widths), so these runs keep every result.
-        wants_json = stdout_format == "json" or any(output_format(o) in STREAMED_REPORTS for o in outputs)
-        wants_workbook = any(output_format(o) == "xlsx" for o in outputs)
-        from cs_audit.parallel import audit_and_apply
-        from cs_audit.reporters import Shown
-        from cs_audit.reporters.json_report import entry_line, write_document
-
-        # As in a streamed run, the workers encode the JSON entries while they audit, and
-        # serialise the workbook's rows of each conversation too.
-        encode = functools.partial(entry_line, shown=Shown(masker(not no_mask))) if wants_json else None
-        workbook_rows = None
-        if wants_workbook:
-            from cs_audit.reporters.xlsx import RowRenderer, WorkbookRows
-
-            workbook_rows = WorkbookRows(RowRenderer(lang, rubric, masker(not no_mask)))
-        try:
-            results: list[ConversationResult] = []
-            entry_lines: list[str] | None = [] if wants_json else None
-            made = _MadeInWorkers(encode, workbook_rows.renderer if workbook_rows else None)
-            for result, (line, rows) in _with_progress(
-                    audit_and_apply(auditor, stream.conversations(), made, jobs), quiet):
-                results.append(result)
-                if entry_lines is not None:
-                    entry_lines.append(line)
-                if workbook_rows is not None:
-                    workbook_rows.add(rows)
-            stream.check_readable()
-            inputs = stream.summaries
-            for result in results:
-                gate.add(result)
-            report = Report.build(rubric, inputs, results, mask=not no_mask)
-            _write_outputs(report, outputs, lang, entry_lines, workbook_rows)
-        finally:
-            if workbook_rows is not None:
-                workbook_rows.close()
-        if stdout_format == "table":
-            from cs_audit.reporters.table import write_table
-            write_table(report, sys.stdout)
-        elif stdout_format == "json":
-            write_document(report, entry_lines, sys.stdout)
-        elif stdout_format == "github":
-            from cs_audit.reporters.github import write_github
-            write_github(report, sys.stdout)
+    inputs = _run(auditor, stream, outputs, stdout_format, gate, quiet, jobs, mask=not no_mask, lang=lang)
     if not quiet:
         _warn_problems(inputs, masker(not no_mask))
 

@@ -1,5 +1,5 @@
-"""Runs with only JSON/JSONL reports are streamed: the same bytes and exit codes as a run that
-keeps every result, without keeping them."""
+"""Runs with only JSON, JSONL and Excel reports are streamed: the same bytes and exit codes as a
+run that keeps every result, without keeping them."""
 
 from __future__ import annotations
 
@@ -79,3 +79,26 @@ def test_the_progress_counter_on_a_terminal(run_cli, tmp_path, monkeypatch, repo
     result = run_cli("audit", SAMPLES, "-o", tmp_path / report, "--format", "none", "--jobs", "2")
     assert result.exit_code == 0, result.stderr
     assert "auditing" in result.stderr and "conversations" in result.stderr
+
+
+def _sheet_parts(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()
+                if name.startswith("xl/") and name.endswith(".xml")}
+
+
+def test_a_streamed_workbook_is_the_workbook_of_a_run_that_keeps_its_results(run_cli, tmp_path, monkeypatch):
+    from cs_audit.reporters import Report
+
+    kept = run_cli("audit", SAMPLES, "-o", tmp_path / "kept.xlsx", "--format", "table", "-q")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a streamed run must not keep its results for Report.build")
+
+    monkeypatch.setattr(Report, "build", classmethod(refuse))
+    streamed = run_cli("audit", SAMPLES, "-o", tmp_path / "streamed.xlsx", "-o", tmp_path / "r.json",
+                       "--format", "none", "-q")
+    assert streamed.exit_code == kept.exit_code
+    assert _sheet_parts(tmp_path / "streamed.xlsx") == _sheet_parts(tmp_path / "kept.xlsx")

@@ -27,6 +27,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from cs_audit.aggregate import agent_name
+from cs_audit.analysis.keywords import complaint_candidates, complaint_keywords, sample_complaints
 from cs_audit.analysis.kpis import KpiSettings
 from cs_audit.model import SEVERITY_RANK, ConversationResult
 from cs_audit.rubric import Rubric
@@ -305,19 +306,19 @@ class _SpooledTable:
 # --- sheets --------------------------------------------------------------------------------
 
 def _write_summary(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict,
-                   keywords: Sequence[tuple[str, float]]) -> None:
+                   keywords: Sequence[tuple[str, float]],
+                   period: tuple[datetime | None, datetime | None]) -> None:
     sheet = workbook.create_sheet(sheets["summary"])
     # Before the first row: write-only mode writes the sheet properties with it.
     _print_landscape(sheet, fit_width=True)
     cells = cells.on(sheet)
     run = report.totals
     summary = run.summary
-    starts = [r.start for r in report.results if r.start]
-    ends = [r.end for r in report.results if r.end]
+    first, last = period
     rows: list[tuple[str, Any, str | None]] = [
         (words["rubric"], f"{report.rubric.name} ({report.rubric.source})", None),
-        (words["from"], min(starts) if starts else "", DATETIME),
-        (words["to"], max(ends) if ends else "", DATETIME),
+        (words["from"], first or "", DATETIME),
+        (words["to"], last or "", DATETIME),
         (words["files"], len(report.inputs), None),
         (words["unreadable_files"], run.unreadable_files, None),
         (words["input_problems"], run.input_problems, None),
@@ -594,6 +595,10 @@ class ConversationRows(NamedTuple):
     widths: tuple[int, int, int]
     replaced_characters: int
     cut_texts: int
+    # For the Summary: when the conversation started and ended, what its buyer complained of.
+    start: datetime | None
+    end: datetime | None
+    complaints: tuple[str, ...]
 
 
 class RowRenderer:
@@ -620,7 +625,8 @@ class RowRenderer:
             tuple(row(cells) for cells in _transcript_rows(result, showing)),
             (display_width(result.id), display_width(result.source),
              display_width(_agents_cell(result, show))),
-            counts.replaced_characters, counts.cut_texts)
+            counts.replaced_characters, counts.cut_texts,
+            result.start, result.end, tuple(complaint_candidates(result)))
         return made
 
 
@@ -644,6 +650,9 @@ class WorkbookRows:
                                                                         renderer.showing.kpi_ids)))
         self.widest = [0, 0, 0]
         self.counts = CellCleaning()
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self._complaints: list[str] = []
 
     def add(self, rows: ConversationRows) -> None:
         """Place one conversation's rows after those of the conversations before it."""
@@ -660,6 +669,16 @@ class WorkbookRows:
         self.widest = [max(pair) for pair in zip(self.widest, rows.widths)]
         self.counts.replaced_characters += rows.replaced_characters
         self.counts.cut_texts += rows.cut_texts
+        if rows.start and (self.first is None or rows.start < self.first):
+            self.first = rows.start
+        if rows.end and (self.last is None or rows.end > self.last):
+            self.last = rows.end
+        self._complaints.extend(rows.complaints)
+
+    def complaint_words(self) -> list[tuple[str, float]]:
+        """The words buyers complained about most in the run (as ``Report.complaint_words``)."""
+        show = self.renderer.showing.shown.show
+        return complaint_keywords(sample_complaints(self._complaints, show))
 
     def findings(self) -> _SpooledTable:
         """The findings, placed by severity (once; the waiting files are then closed)."""
@@ -824,6 +843,7 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh", rows: Workboo
     ``lang`` picks the sheet names and headers: "zh" (Chinese, the default) or "en".
     ``rows``: the large sheets' rows, made while the conversations were audited (a
     ``WorkbookRows`` of a ``RowRenderer`` in the same ``lang``); made here when not given.
+    With ``rows``, ``report.results`` is not read: a streamed run leaves it empty.
     ``raw_rows=False`` writes every cell through openpyxl instead (the tests compare both: the
     sheets must be byte-identical).
     """
@@ -844,8 +864,15 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh", rows: Workboo
     if rows is not None and (rows.renderer.lang != lang or not rows.renderer.styles.same_as(styles)):
         raise ValueError("the rows were made for another kind of workbook")
     cells = _Cells(CellCleaning())
-    keywords = report.complaint_words
-    _write_summary(workbook, report, cells, sheets, words, keywords)
+    if rows is None:
+        starts = [r.start for r in report.results if r.start]
+        ends = [r.end for r in report.results if r.end]
+        period = (min(starts, default=None), max(ends, default=None))
+        keywords = report.complaint_words
+    else:
+        period = (rows.first, rows.last)
+        keywords = rows.complaint_words()
+    _write_summary(workbook, report, cells, sheets, words, keywords, period)
     _write_agents(workbook, report, cells, sheets, words)
     spools: list[tuple[WriteOnlyWorksheet, RowSpool]] = []
     try:

@@ -487,3 +487,12 @@ def test_a_row_made_before_its_place_is_known_is_numbered_where_it_lands():
     assert b"".join(sink) == b'<row r="12"><c r="A12" t="n"><v>1</v></c></row>'
     assert spool.hyperlinks() == (b'<hyperlinks><hyperlink ref="U12" location="\'&#23545;&#35805; '
                                   b'Transcripts\'!A5"/></hyperlinks>')
+
+
+@given(st.one_of(st.integers(), st.floats(), st.integers(-2 ** 60, 2 ** 60)))
+def test_numbers_are_written_as_openpyxl_writes_them(value):
+    from openpyxl.compat import safe_string
+
+    from cs_audit.reporters.xlsx_rows import _number
+
+    assert _number(value) == safe_string(value)

@@ -572,11 +572,14 @@ def _transcript_rows(result: ConversationResult, showing: _Showing) -> list[list
     for found in result.detections:
         by_message.setdefault(found.message_index, []).append(
             f"{found.category}「{showing.shown.detection_text(result, found)}」")
+    senders: dict[str, str] = {}
     for message in result.messages:
+        sender = senders.get(message.sender)
+        if sender is None:
+            sender = senders[message.sender] = show(message.sender) if message.sender else ""
         rows.append([
             result.id, message.index, Styled(message.timestamp, AT),
-            showing.roles.get(message.role, message.role),
-            show(message.sender) if message.sender else "",
+            showing.roles.get(message.role, message.role), sender,
             Marked(show(message.text), marks.get(message.index, ()), WRAPPED),
             Styled("; ".join(by_message.get(message.index, ())), WRAPPED),
         ])

@@ -43,6 +43,9 @@ _END_OF_ROWS = b"</sheetData>"
 _AFTER_HYPERLINKS = (b"<printOptions", b"<pageMargins", b"<pageSetup", b"<headerFooter",
                      b"<rowBreaks", b"<colBreaks", b"<drawing", b"<legacyDrawing", b"<tableParts")
 WRAP = Alignment(wrap_text=True, vertical="top")
+# Texts up to this long are remembered serialised, by column, up to so many at a time.
+REPEATED_TEXT_LENGTH = 40
+REPEATED_TEXTS_KEPT = 20_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +65,7 @@ class Look:
 
 
 NO_LOOK = Look()
+_EXACT_INTS = 2 ** 53  # ints a float holds exactly
 
 
 class Styled(NamedTuple):
@@ -104,7 +108,9 @@ def _escape_attribute(value: str) -> str:
 
 
 def _number(value: Any) -> str:
-    # openpyxl.compat.safe_string for numbers
+    # openpyxl.compat.safe_string for numbers; "%.16g" writes an int a float holds exactly as str() does.
+    if type(value) is int and -_EXACT_INTS < value < _EXACT_INTS:
+        return str(value)
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return ""
     return "%.16g" % value
@@ -173,6 +179,7 @@ class RowMaker:
         self.epoch = epoch
         self._letters = [get_column_letter(column) + ROW for column in range(1, 128)]
         self._run_properties: dict[int, tuple[InlineFont, str]] = {}
+        self._repeated: dict[tuple[str, Any], str] = {}
 
     def row(self, values: Sequence[Any]) -> str:
         """The row holding ``values`` in columns A, B, …"""
@@ -183,6 +190,24 @@ class RowMaker:
 
     def _cell(self, coordinate: str, value: Any) -> str:
         kind = type(value)
+        if kind is str or kind is Styled and type(value.value) is str:
+            # Short texts repeat down a column (the conversation id, roles, senders, labels):
+            # each is serialised once, unless cleaning changed it (then it is counted each time).
+            text = value if kind is str else value.value
+            if len(text) <= REPEATED_TEXT_LENGTH:
+                key = (coordinate, value)
+                known = self._repeated.get(key)
+                if known is None:
+                    cleaned = self.counts.replaced_characters, self.counts.cut_texts
+                    known = self._fresh(coordinate, value, kind)
+                    if cleaned == (self.counts.replaced_characters, self.counts.cut_texts):
+                        if len(self._repeated) >= REPEATED_TEXTS_KEPT:
+                            self._repeated.clear()
+                        self._repeated[key] = known
+                return known
+        return self._fresh(coordinate, value, kind)
+
+    def _fresh(self, coordinate: str, value: Any, kind: type) -> str:
         if kind is str:
             if is_plain_text(value):
                 return self._text(f'<c r="{coordinate}" t="inlineStr">', value)
@@ -226,7 +251,7 @@ class RowMaker:
                 return ""
             return self._head(coordinate, type(None), look, False, "n") + "</c>"
         if look.plain and not look.number_format:
-            return self._cell(coordinate, value)
+            return self._fresh(coordinate, value, type(value))
         kind = _kind(value)
         if isinstance(value, (datetime, date, time, timedelta)):
             if getattr(value, "tzinfo", None):

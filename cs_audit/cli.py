@@ -263,19 +263,22 @@ def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
     iterable that can be read once per report), ``workbook_rows`` the workbook's rows if already
     made."""
     from cs_audit.reporters.json_report import write_document, write_json, write_jsonl
-    from cs_audit.reporters.junit import write_junit
-    from cs_audit.reporters.xlsx import write_xlsx
 
     for output in outputs:
         kind = output_format(output)
         try:
+            # The workbook and JUnit writers import openpyxl (~0.5 s): only when asked for.
             if kind == "xlsx":
+                from cs_audit.reporters.xlsx import write_xlsx
+
                 counts = write_xlsx(report, output, lang=lang, rows=workbook_rows)
                 if counts.replaced_characters or counts.cut_texts:
                     click.echo(f"note: {output}: {counts.replaced_characters} character(s) Excel "
                                f"cannot hold were replaced by �, {counts.cut_texts} text(s) over "
                                "32,767 characters were cut", err=True)
             elif kind == "junit":
+                from cs_audit.reporters.junit import write_junit
+
                 write_junit(report, output)
             else:
                 with open(output, "w", encoding="utf-8", newline="\n") as stream:

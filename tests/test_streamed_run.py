@@ -102,3 +102,20 @@ def test_a_streamed_workbook_is_the_workbook_of_a_run_that_keeps_its_results(run
                        "--format", "none", "-q")
     assert streamed.exit_code == kept.exit_code
     assert _sheet_parts(tmp_path / "streamed.xlsx") == _sheet_parts(tmp_path / "kept.xlsx")
+
+
+def test_a_json_run_never_imports_the_workbook_library(tmp_path):
+    # openpyxl costs ~0.5 s of start-up (issue 7: start-up under 1.5 s); only workbook and
+    # JUnit reports need it.
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "from cs_audit.cli import main\n"
+              f"sys.argv = ['cs-audit', 'audit', {str(SAMPLES / 'taobao_utf8.csv')!r}, '-q', '--format', 'none',"
+              f" '-o', {str(tmp_path / 'r.json')!r}]\n"
+              "try:\n    main()\nexcept SystemExit as done:\n    assert done.code in (0, 1), done.code\n"
+              "print('openpyxl' in sys.modules)\n")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"
+    assert (tmp_path / "r.json").stat().st_size > 0

@@ -427,7 +427,12 @@ def _bar_chart(sheet: WriteOnlyWorksheet, title: str, first: int, last: int,
 
 def _fit(texts: Iterable[str], least: float) -> float:
     """A column width that fits the widest text (Chinese counts double), within bounds."""
-    return min(max([least, *(display_width(text) + 2 for text in texts)]), MAX_COLUMN_WIDTH)
+    return _fit_width(max((display_width(text) for text in texts), default=0), least)
+
+
+def _fit_width(widest: int, least: float) -> float:
+    """A column width for a widest text of ``widest`` display columns, within bounds."""
+    return min(max(least, widest + 2), MAX_COLUMN_WIDTH)
 
 
 def _write_agents(workbook: Workbook, report: Report, cells: _Cells, sheets: dict, words: dict) -> None:
@@ -622,7 +627,7 @@ class RowRenderer:
         counts, showing, row = self._counts, self.showing, self._maker.row
         counts.replaced_characters = counts.cut_texts = 0
         show = showing.shown.show
-        made = ConversationRows(
+        return ConversationRows(
             row(_conversation_row(result, showing)),
             tuple((rank, row(cells)) for rank, cells in _finding_rows(result, showing)),
             tuple(row(cells) for cells in _transcript_rows(result, showing)),
@@ -630,7 +635,6 @@ class RowRenderer:
              display_width(_agents_cell(result, show))),
             counts.replaced_characters, counts.cut_texts,
             result.start, result.end, tuple(complaint_candidates(result)))
-        return made
 
 
 class WorkbookRows:
@@ -700,8 +704,7 @@ class WorkbookRows:
 
     def fit(self, which: int, least: float) -> float:
         """A width for the id (0), source (1) or agents (2) column: the widest text, bounded."""
-        widest = self.widest[which]
-        return min(max(least, widest + 2 if widest else least), MAX_COLUMN_WIDTH)
+        return _fit_width(self.widest[which], least)
 
     def close(self) -> None:
         self.conversations.close()
@@ -769,12 +772,11 @@ def _write_large_sheets_through_openpyxl(workbook: Workbook, report: Report, cel
     """The same sheets, every cell written by openpyxl: what the spliced rows are tested against."""
     showing = _Showing(words, roles, report, tuple(settings.id for settings in report.rubric.kpis))
     show = report.show
-    widest = [max((display_width(text) for text in texts), default=0) for texts in (
-        [r.id for r in report.results], [r.source for r in report.results],
-        [_agents_cell(r, show) for r in report.results])]
+    columns = ([r.id for r in report.results], [r.source for r in report.results],
+               [_agents_cell(r, show) for r in report.results])
 
     def widths(which: int, least: float) -> float:
-        return min(max(least, widest[which] + 2 if widest[which] else least), MAX_COLUMN_WIDTH)
+        return _fit(columns[which], least)
 
     conversations = _conversations_sheet(workbook, report, cells, sheets, words, widths)
     plan = _RowPlan(ROW_LIMIT)

@@ -409,6 +409,10 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
         if output_format(output) is None:
             raise click.BadParameter(f"{output}: unknown report type; use .json, .jsonl, .xlsx or .xml",
                                      param_hint="-o/--output")
+        # Before the audit, which can take minutes, rather than after it.
+        folder = Path(output).parent
+        if not folder.is_dir():
+            raise UserError(f"cannot write {output}: the folder {folder} does not exist")
     known_failures = read_baseline(baseline) if baseline else frozenset()
     rubric = _load_rubric_or_fail(rubric_ref)
     stream = open_inputs(paths, input_format, encoding, column_map_spec)

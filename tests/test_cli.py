@@ -245,3 +245,15 @@ def test_junit_output_and_github_format_from_the_cli(run_cli, tmp_path):
     assert result.exit_code == 0
     assert out.read_text(encoding="utf-8").startswith("<?xml")
     assert "::error file=" in result.stdout
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_the_audit(run_cli, tmp_path, monkeypatch):
+    import cs_audit.cli
+
+    def no_audit(*args, **kwargs):
+        raise AssertionError("the audit must not start")
+
+    monkeypatch.setattr(cs_audit.cli, "_run", no_audit)
+    result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "-o", tmp_path / "no" / "r.xlsx")
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr and "does not exist" in result.stderr

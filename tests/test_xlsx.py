@@ -25,7 +25,7 @@ from cs_audit.reporters.xlsx_cells import (CUT_MARKER, EXCEL_CELL_LIMIT, XML_ILL
                                            display_width, marked_runs)
 from cs_audit.reporters.xlsx_labels import LABELS, SHEETS, labels_for
 from cs_audit.rubric import load_rubric
-from conftest import CANONICAL_SAMPLES, conversation, make_report
+from conftest import CANONICAL_SAMPLES, conversation, make_report, sheet_parts
 
 SHEET_KEYS = ("summary", "agents", "conversations", "findings", "transcripts", "problems", "rubric")
 EXCEL_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -305,11 +305,6 @@ def test_chat_text_that_is_not_plain_is_written_as_safe_text_in_every_sheet(tmp_
     assert {row[0] for row in transcript[2:9]} == {"#N/A"}
 
 
-def _sheet_parts(path):
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()
-                if name.startswith("xl/") and name.endswith(".xml")}
-
 
 @pytest.mark.parametrize("which", ["samples", "unsafe"])
 def test_text_appended_as_a_bare_str_writes_what_the_safe_text_cell_writes(samples_report, tmp_path,
@@ -319,7 +314,7 @@ def test_text_appended_as_a_bare_str_writes_what_the_safe_text_cell_writes(sampl
     fast_counts = write_xlsx(report, fast, lang="en")
     monkeypatch.setattr(xlsx_cells, "is_plain_text", lambda text: False)
     safe_counts = write_xlsx(report, safe, lang="en")
-    assert _sheet_parts(fast) == _sheet_parts(safe)
+    assert sheet_parts(fast) == sheet_parts(safe)
     assert fast_counts == safe_counts
 
 
@@ -423,7 +418,7 @@ def _raw_and_openpyxl_parts(report, tmp_path, lang="en"):
     raw_counts = write_xlsx(report, raw, lang=lang)
     plain_counts = write_xlsx(report, plain, lang=lang, raw_rows=False)
     assert raw_counts == plain_counts
-    return _sheet_parts(raw), _sheet_parts(plain)
+    return sheet_parts(raw), sheet_parts(plain)
 
 
 @pytest.mark.parametrize("which", ["samples-zh", "samples-en", "unsafe", "paged"])
@@ -458,7 +453,7 @@ def test_rows_made_in_a_run_are_those_written_from_the_report(samples_report, tm
         assert write_xlsx(samples_report, given, lang="en", rows=rows) == write_xlsx(samples_report, own, lang="en")
     finally:
         rows.close()
-    assert _sheet_parts(given) == _sheet_parts(own)
+    assert sheet_parts(given) == sheet_parts(own)
 
 
 def test_rows_made_for_another_language_are_refused(samples_report, tmp_path):
@@ -496,3 +491,15 @@ def test_numbers_are_written_as_openpyxl_writes_them(value):
     from cs_audit.reporters.xlsx_rows import _number
 
     assert _number(value) == safe_string(value)
+
+
+def test_a_workbook_that_cannot_be_saved_leaves_no_sheet_half_written(samples_report, tmp_path, monkeypatch):
+    import gc
+    import sys
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with pytest.raises(OSError):
+        write_xlsx(samples_report, tmp_path / "missing" / "r.xlsx")
+    gc.collect()
+    assert unraisable == []

@@ -7,6 +7,7 @@ chat-derived text goes through ``report.show`` (masking) and the safe cells of `
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -841,6 +842,15 @@ def _write_rubric(workbook: Workbook, report: Report, cells: _Cells, sheets: dic
                                   cells.cell(parameters, wrap=True)]))
 
 
+def _abandon(workbook: Workbook) -> None:
+    # A write-only sheet streams into a temporary file through a generator; one left open when
+    # saving fails is finished by the garbage collector, which prints a traceback per sheet.
+    for sheet in workbook.worksheets:
+        if not sheet.closed:
+            with contextlib.suppress(Exception):
+                sheet.close()
+
+
 def write_xlsx(report: Report, path: Path | str, lang: str = "zh", rows: WorkbookRows | None = None,
                raw_rows: bool = True) -> CellCleaning:
     """Write the workbook in streaming (write-only) mode; return what cleaning changed.
@@ -889,7 +899,11 @@ def write_xlsx(report: Report, path: Path | str, lang: str = "zh", rows: Workboo
             cells.counts.cut_texts += rows.counts.cut_texts
         _write_problems(workbook, report, cells, sheets, words)
         _write_rubric(workbook, report, cells, sheets, words)
-        workbook.save(path)
+        try:
+            workbook.save(path)
+        except BaseException:
+            _abandon(workbook)
+            raise
         # A sheet's path in the archive is known once the workbook is saved.
         splice_rows(path, {sheet.path.lstrip("/"): spool for sheet, spool in spools})
     finally:

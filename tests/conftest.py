@@ -59,6 +59,16 @@ def make_report(auditor, show=None, results=None, inputs=None):
                   show or mask_text)
 
 
+def sheet_parts(path) -> dict[str, bytes]:
+    """The XML parts of a workbook under xl/ (sheets, styles…), by name: what two workbooks of
+    the same audit must share byte for byte (the zip entries' dates differ)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()
+                if name.startswith("xl/") and name.endswith(".xml")}
+
+
 def csv_text(rows, header=HEADER) -> str:
     """CSV text for ``rows`` (tuples in header order)."""
     buffer = io.StringIO()

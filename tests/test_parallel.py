@@ -6,7 +6,7 @@ from cs_audit.audit import Auditor
 from cs_audit.parallel import audit_conversations, worker_count
 from cs_audit.parsers import collect_paths, parse_file
 from cs_audit.rubric import load_rubric
-from conftest import SAMPLES
+from conftest import SAMPLES, sheet_parts
 
 
 def test_two_workers_give_the_same_results_in_the_same_order():
@@ -65,13 +65,6 @@ def test_work_applied_in_the_workers_matches_each_result():
                for (result, _), conversation in zip(forked, conversations))
 
 
-def _sheet_parts(path):
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()
-                if name.startswith("xl/") and name.endswith(".xml")}
-
 
 def test_cli_workbook_made_in_workers_equals_one_made_in_one_process(run_cli, monkeypatch, tmp_path):
     import cs_audit.parallel
@@ -80,4 +73,4 @@ def test_cli_workbook_made_in_workers_equals_one_made_in_one_process(run_cli, mo
         result = run_cli("audit", SAMPLES, "--jobs", jobs, "--format", "none", "-q", "--lang", "en",
                          "-o", tmp_path / f"r{jobs}.xlsx")
         assert result.exit_code in (0, 1), result.stderr
-    assert _sheet_parts(tmp_path / "r1.xlsx") == _sheet_parts(tmp_path / "r2.xlsx")
+    assert sheet_parts(tmp_path / "r1.xlsx") == sheet_parts(tmp_path / "r2.xlsx")

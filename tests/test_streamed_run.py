@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CANONICAL_SAMPLES, SAMPLES, write_csv
+from conftest import CANONICAL_SAMPLES, SAMPLES, sheet_parts, write_csv
 
 
 def streamed_and_kept(run_cli, tmp_path, *args):
@@ -81,13 +81,6 @@ def test_the_progress_counter_on_a_terminal(run_cli, tmp_path, monkeypatch, repo
     assert "auditing" in result.stderr and "conversations" in result.stderr
 
 
-def _sheet_parts(path):
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()
-                if name.startswith("xl/") and name.endswith(".xml")}
-
 
 def test_a_streamed_workbook_is_the_workbook_of_a_run_that_keeps_its_results(run_cli, tmp_path, monkeypatch):
     from cs_audit.reporters import Report
@@ -101,7 +94,7 @@ def test_a_streamed_workbook_is_the_workbook_of_a_run_that_keeps_its_results(run
     streamed = run_cli("audit", SAMPLES, "-o", tmp_path / "streamed.xlsx", "-o", tmp_path / "r.json",
                        "--format", "none", "-q")
     assert streamed.exit_code == kept.exit_code
-    assert _sheet_parts(tmp_path / "streamed.xlsx") == _sheet_parts(tmp_path / "kept.xlsx")
+    assert sheet_parts(tmp_path / "streamed.xlsx") == sheet_parts(tmp_path / "kept.xlsx")
 
 
 def test_a_json_run_never_imports_the_workbook_library(tmp_path):

@@ -32,7 +32,7 @@ EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
 # Runs whose every report can be written from one conversation at a time, plus the totals.
-STREAMED_STDOUT = ("json", "none")
+STREAMED_STDOUT = ("table", "json", "none")
 STREAMED_REPORTS = ("json", "jsonl", "xlsx")
 JSON_REPORTS = ("json", "jsonl")
 MAX_WARNINGS = 20
@@ -169,10 +169,10 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
 
     The workers encode each conversation's JSON entry and make its workbook rows while they
     audit it; these wait in temporary files until the run's totals are known. A run whose
-    reports are all JSON, JSONL or Excel (and prints JSON or nothing) then drops each result
-    once counted, so memory does not grow with the number of conversations. The table, GitHub
-    annotations and JUnit look across conversations (sorting, per-file suites), so runs that
-    write them keep every result.
+    reports are all JSON, JSONL or Excel (and prints the table, JSON or nothing) then drops each
+    result once counted and, for the table, reduced to its row, so memory grows only by a short
+    row per conversation. GitHub annotations and JUnit look across conversations (sorting by
+    severity, per-file suites) at their messages, so runs that write them keep every result.
     """
     from cs_audit.aggregate import TotalsBuilder
     from cs_audit.parallel import audit_and_apply
@@ -181,6 +181,11 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
 
     rubric = auditor.rubric
     keep = not (stdout_format in STREAMED_STDOUT and all(output_format(o) in STREAMED_REPORTS for o in outputs))
+    table_rows: list[list] | None = None
+    if stdout_format == "table":
+        from cs_audit.reporters.table import conversation_row, write_table
+
+        table_rows = []
     wants_json = stdout_format == "json" or any(output_format(o) in JSON_REPORTS for o in outputs)
     shown = Shown(masker(mask))
     results: list[ConversationResult] = []
@@ -204,6 +209,8 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
             if workbook_rows is not None:
                 workbook_rows.add(rows)
             gate.add(result)
+            if table_rows is not None:
+                table_rows.append(conversation_row(result, shown.show))
             if keep:
                 results.append(result)
             else:
@@ -216,9 +223,8 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
             report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
         entry_lines = _SpooledLines(spool) if spool is not None else None
         _write_outputs(report, outputs, lang, entry_lines, workbook_rows)
-        if stdout_format == "table":
-            from cs_audit.reporters.table import write_table
-            write_table(report, sys.stdout)
+        if table_rows is not None:
+            write_table(report, sys.stdout, table_rows)
         elif stdout_format == "json":
             write_document(report, entry_lines or (), sys.stdout)
         elif stdout_format == "github":

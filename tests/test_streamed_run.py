@@ -112,3 +112,19 @@ def test_a_json_run_never_imports_the_workbook_library(tmp_path):
     ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "False"
     assert (tmp_path / "r.json").stat().st_size > 0
+
+
+def test_a_streamed_table_is_the_table_of_a_run_that_keeps_its_results(run_cli, tmp_path, monkeypatch):
+    from cs_audit.reporters import Report
+
+    # JUnit looks at every result's messages, so this run keeps them.
+    kept = run_cli("audit", SAMPLES, "--rubric", "taobao", "-o", tmp_path / "r.xml")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a streamed run must not keep its results for Report.build")
+
+    monkeypatch.setattr(Report, "build", classmethod(refuse))
+    streamed = run_cli("audit", SAMPLES, "--rubric", "taobao", "-o", tmp_path / "r.json")
+    assert streamed.stdout == kept.stdout
+    assert "TOTAL" in streamed.stdout
+    assert streamed.exit_code == kept.exit_code

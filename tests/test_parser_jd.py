@@ -227,3 +227,12 @@ def test_any_jddc_file_counts_every_line_and_returns_every_message(tmp_path, ent
     assert summary.rows == summary.messages + len(summary.problems)
     assert summary.rows == sum(1 for text in lines if text.strip())
     assert {c.id: [(m.role, m.text) for m in c.messages] for c in parsed.conversations} == expected
+
+
+def test_a_utf16_file_whose_first_character_is_nul_is_not_taken_for_utf32(tmp_path):
+    # FF FE (UTF-16 LE BOM) then 00 00 (U+0000) reads as the UTF-32 LE BOM; hypothesis found it.
+    lines = ["\x00junk", line("0", "在吗"), line("1", "您好")]
+    parsed = parse_file(write_tsv(tmp_path / "p.tsv", lines, "utf-16"), input_format="jd-tsv")
+    assert messages(parsed) == [("buyer", "USERID_10503190", "在吗"), ("agent", "", "您好")]
+    assert parsed.summary.rows == 3
+    assert [problem.line for problem in parsed.summary.problems] == [1]

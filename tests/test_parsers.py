@@ -446,3 +446,15 @@ def test_every_sample_is_sniffed_read_and_fully_accounted_for():
         assert summary.readable, (name, summary.error)
         assert summary.rows == summary.messages + len(summary.problems), name
         assert summary.messages == sum(len(c.messages) for c in parsed.conversations), name
+
+
+def test_a_real_utf32_file_is_still_read_as_utf32():
+    from cs_audit.parsers.text import decode_bytes, sniff_text
+
+    data = "conversation_id,text\nc1,你好\n".encode("utf-32")
+    assert data.startswith(b"\xff\xfe\x00\x00")
+    assert decode_bytes(data) == ("conversation_id,text\nc1,你好\n", "utf-32")
+    assert sniff_text(data[:90]).startswith("conversation_id,text")
+    utf16 = "\x00a,b\n".encode("utf-16")
+    assert decode_bytes(utf16) == ("\x00a,b\n", "utf-16")
+    assert sniff_text(utf16) == "\x00a,b\n"

@@ -77,6 +77,12 @@ def decode_bytes(data: bytes, encoding: str = "auto",
         return _strict_decode(data, codec), codec
     codec = sniff_bom(data)
     if codec:
+        if data.startswith(codecs.BOM_UTF32_LE):
+            try:
+                return _strict_decode(data, codec), codec
+            except EncodingProblem:
+                # FF FE 00 00 is also UTF-16's little-endian BOM followed by U+0000.
+                codec = "utf-16"
         return _strict_decode(data, codec), codec
     try:
         return data.decode("utf-8"), "utf-8"
@@ -157,6 +163,11 @@ def sniff_text(head: bytes) -> str:
     """
     codec = sniff_bom(head)
     if codec:
+        if head.startswith(codecs.BOM_UTF32_LE):
+            try:
+                head[:len(head) // 4 * 4].decode(codec)
+            except UnicodeDecodeError:
+                codec = "utf-16"  # as in decode_bytes
         return head.decode(codec, errors="ignore").lstrip("\ufeff")
     try:
         return head.decode("utf-8")

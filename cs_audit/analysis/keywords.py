@@ -30,6 +30,10 @@ _STOP_WORDS = frozenset(("the", "of", "is", "and", "to", "in", "that", "we", "fo
                          "at", "have", "all", "not", "one", "has", "or"))
 
 
+# Part of the cache key: an entry of another layout is never read as this one.
+_TABLES_LAYOUT = "keyword-tagged words; IDF words; IDF as doubles; median IDF"
+
+
 class _KeywordTables:
     """What jieba's TF-IDF extractor knows, read from the start-up cache: the dictionary words
     whose part of speech is a keyword's, and every word's IDF.
@@ -49,7 +53,7 @@ class _KeywordTables:
         package = Path(_import_jieba().__file__).parent
         idf_file = package / "analyse" / "idf.txt"
         tagged, words, weights, self.median_idf = cached(
-            "jieba-keyword-tables", [package / "dict.txt", idf_file, repr(KEYWORD_POS)],
+            "jieba-keyword-tables", [package / "dict.txt", idf_file, repr(KEYWORD_POS), _TABLES_LAYOUT],
             lambda: _keyword_tables(package / "dict.txt", idf_file))
         # jieba.posseg lets a user word's tag replace the dictionary's.
         keyword_words = set(tagged.split("\n")) if tagged else set()

@@ -31,7 +31,8 @@ _Item = TypeVar("_Item")
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
-# Runs whose every report can be written from one conversation at a time, plus the totals.
+# Runs whose every report can be written from one conversation at a time, plus the totals
+# (the table from a short row kept per conversation).
 STREAMED_STDOUT = ("table", "json", "none")
 STREAMED_REPORTS = ("json", "jsonl", "xlsx")
 JSON_REPORTS = ("json", "jsonl")
@@ -189,7 +190,7 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
     wants_json = stdout_format == "json" or any(output_format(o) in JSON_REPORTS for o in outputs)
     shown = Shown(masker(mask))
     results: list[ConversationResult] = []
-    builder = TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
+    builder = None if keep else TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
     with contextlib.ExitStack() as stack:
         spool = (stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n"))
                  if wants_json else None)
@@ -211,13 +212,13 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
             gate.add(result)
             if table_rows is not None:
                 table_rows.append(conversation_row(result, shown.show))
-            if keep:
+            if builder is None:
                 results.append(result)
             else:
                 builder.add(result)
         stream.check_readable()
         inputs = stream.summaries
-        if keep:
+        if builder is None:
             report = Report.build(rubric, inputs, results, mask=mask)
         else:
             report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
@@ -246,8 +247,8 @@ class _SpooledLines:
 
 
 class _MadeInWorkers:
-    """What a worker makes of each result besides auditing it: its JSON entry, its workbook
-    rows (each only when a report needs it); a pair of them, or None."""
+    """What a worker makes of each result besides auditing it: the pair of its JSON entry and
+    its workbook rows, each None when no report needs it."""
 
     def __init__(self, encode: Callable[[ConversationResult], str] | None,
                  render: RowRenderer | None) -> None:

@@ -2,7 +2,11 @@
 Input problems and Rubric, written in streaming (write-only) mode.
 
 Chinese headers by default, English with ``lang="en"`` (words in ``xlsx_labels``). Every
-chat-derived text goes through ``report.show`` (masking) and the safe cells of ``xlsx_cells``.
+chat-derived text goes through ``show`` (masking) and the text-safety rules of ``xlsx_cells``.
+The rows of the three large sheets are described once per conversation (``_conversation_row``,
+``_finding_rows``, ``_transcript_rows``) and either serialised by ``xlsx_rows`` where the
+conversation was audited (``RowRenderer``, ``WorkbookRows``) or, for the tests, written cell by
+cell through openpyxl.
 """
 
 from __future__ import annotations

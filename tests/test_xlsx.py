@@ -503,3 +503,17 @@ def test_a_workbook_that_cannot_be_saved_leaves_no_sheet_half_written(samples_re
         write_xlsx(samples_report, tmp_path / "missing" / "r.xlsx")
     gc.collect()
     assert unraisable == []
+
+
+def test_repeated_texts_are_written_and_counted_each_time_as_openpyxl_would(tmp_path):
+    auditor = _auditor()
+    canned = "=亲\x01在的"  # starts like a formula and holds a character XML cannot
+    result = auditor.audit(conversation(*[(role, f"10:00:{second:02d}", text, "店小二\x02")
+                                          for second, (role, text) in enumerate(
+                                              [("buyer", "在吗"), ("agent", canned), ("buyer", canned),
+                                               ("agent", canned), ("agent", "您好，加我微信")])]))
+    report = make_report(auditor, show=lambda shown: shown, results=[result], inputs=[])
+    raw, plain = _raw_and_openpyxl_parts(report, tmp_path)
+    assert raw == plain
+    counts = write_xlsx(report, tmp_path / "again.xlsx", lang="en")
+    assert counts.replaced_characters >= 3 + 5  # the canned text thrice, the sender on every row

@@ -12,6 +12,7 @@ cell through openpyxl.
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -622,7 +623,9 @@ class RowRenderer:
     def __init__(self, lang: str, rubric: Rubric, show: Callable[[str], str]) -> None:
         _, words, roles = labels_for(lang)
         self.lang = lang
-        self.showing = _Showing(words, roles, Shown(show), tuple(settings.id for settings in rubric.kpis))
+        # Canned replies repeat: each distinct text is masked once (masking is pure).
+        self.showing = _Showing(words, roles, Shown(functools.lru_cache(maxsize=8192)(show)),
+                                tuple(settings.id for settings in rubric.kpis))
         workbook = Workbook(write_only=True)
         self.styles = StyleIds(workbook, ROW_LOOKS)
         self._counts = CellCleaning()

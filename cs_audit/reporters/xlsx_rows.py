@@ -140,6 +140,11 @@ class StyleIds:
         """Whether both name the same styles (registered alike in their workbooks)."""
         return self.looks == other.looks and self._ids == other._ids
 
+    def attribute(self, kind: type, look: Look, quoted: bool = False) -> str:
+        """The cell's ``s="…"`` attribute (with its leading space), or "" for no style."""
+        style = self._ids.get((kind, id(look), quoted))
+        return "" if style is None else f' s="{style}"'
+
     def id_of(self, kind: type, look: Look, quoted: bool = False) -> int | None:
         """The style id, or None for a cell without style."""
         return self._ids.get((kind, id(look), quoted))
@@ -190,22 +195,37 @@ class RowMaker:
 
     def _cell(self, coordinate: str, value: Any) -> str:
         kind = type(value)
-        if kind is str or kind is Styled and type(value.value) is str:
-            # Short texts repeat down a column (the conversation id, roles, senders, labels):
-            # each is serialised once, unless cleaning changed it (then it is counted each time).
-            text = value if kind is str else value.value
-            if len(text) <= REPEATED_TEXT_LENGTH:
+        key: Any = None
+        # Short texts repeat down a column (the conversation id, roles, senders, labels, canned
+        # replies): each is serialised once, unless cleaning changed it (then it is counted
+        # each time it is written).
+        if kind is str:
+            if len(value) <= REPEATED_TEXT_LENGTH:
                 key = (coordinate, value)
-                known = self._repeated.get(key)
-                if known is None:
-                    cleaned = self.counts.replaced_characters, self.counts.cut_texts
-                    known = self._fresh(coordinate, value, kind)
-                    if cleaned == (self.counts.replaced_characters, self.counts.cut_texts):
-                        if len(self._repeated) >= REPEATED_TEXTS_KEPT:
-                            self._repeated.clear()
-                        self._repeated[key] = known
-                return known
-        return self._fresh(coordinate, value, kind)
+        elif kind is Styled:
+            inner = value.value
+            if type(inner) is datetime and inner.tzinfo is None and value.look.number_format:
+                # Every message has its time: the most frequent styled cell, written directly.
+                style = self.styles.attribute(datetime, value.look)
+                return f'<c r="{coordinate}"{style} t="n"><v>{_number(to_excel(inner, self.epoch))}</v></c>'
+            if type(inner) is str and len(inner) <= REPEATED_TEXT_LENGTH:
+                key = (coordinate, value)
+        elif kind is Marked and len(value.text) <= REPEATED_TEXT_LENGTH:
+            # Fonts by identity, as they hash slowly: a font that shapes the XML is kept alive
+            # by _run_properties, so its id is not reused while the entry lives.
+            key = (coordinate, value.text, value.look,
+                   tuple([(start, end, id(font)) for start, end, font in value.marks]))
+        if key is None:
+            return self._fresh(coordinate, value, kind)
+        known = self._repeated.get(key)
+        if known is None:
+            cleaned = self.counts.replaced_characters, self.counts.cut_texts
+            known = self._fresh(coordinate, value, kind)
+            if cleaned == (self.counts.replaced_characters, self.counts.cut_texts):
+                if len(self._repeated) >= REPEATED_TEXTS_KEPT:
+                    self._repeated.clear()
+                self._repeated[key] = known
+        return known
 
     def _fresh(self, coordinate: str, value: Any, kind: type) -> str:
         if kind is str:

@@ -32,8 +32,8 @@ EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
 # Runs whose every report can be written from one conversation at a time, plus the totals
-# (the table from a short row kept per conversation).
-STREAMED_STDOUT = ("table", "json", "none")
+# (the table from a short row kept per conversation, GitHub from its annotations).
+STREAMED_STDOUT = ("table", "json", "github", "none")
 STREAMED_REPORTS = ("json", "jsonl", "xlsx")
 JSON_REPORTS = ("json", "jsonl")
 MAX_WARNINGS = 20
@@ -170,10 +170,9 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
 
     The workers encode each conversation's JSON entry and make its workbook rows while they
     audit it; these wait in temporary files until the run's totals are known. A run whose
-    reports are all JSON, JSONL or Excel (and prints the table, JSON or nothing) then drops each
-    result once counted and, for the table, reduced to its row, so memory grows only by a short
-    row per conversation. GitHub annotations and JUnit look across conversations (sorting by
-    severity, per-file suites) at their messages, so runs that write them keep every result.
+    reports are all JSON, JSONL or Excel then drops each result once counted (keeping, for the
+    terminal, its table row or its GitHub annotations), so memory grows only by those. JUnit
+    groups whole conversations by file, so runs that write it keep every result.
     """
     from cs_audit.aggregate import TotalsBuilder
     from cs_audit.parallel import audit_and_apply
@@ -182,13 +181,23 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
 
     rubric = auditor.rubric
     keep = not (stdout_format in STREAMED_STDOUT and all(output_format(o) in STREAMED_REPORTS for o in outputs))
-    table_rows: list[list] | None = None
+    shown = Shown(masker(mask), rubric)
+    # What the terminal keeps of each result: a table row, or its annotations.
+    printed: list = []
     if stdout_format == "table":
         from cs_audit.reporters.table import conversation_row, write_table
 
-        table_rows = []
+        def keep_printed(result: ConversationResult) -> None:
+            printed.append(conversation_row(result, shown.show))
+    elif stdout_format == "github":
+        from cs_audit.reporters.github import conversation_annotations, write_github
+
+        def keep_printed(result: ConversationResult) -> None:
+            printed.extend(conversation_annotations(result, shown))
+    else:
+        def keep_printed(result: ConversationResult) -> None:
+            pass
     wants_json = stdout_format == "json" or any(output_format(o) in JSON_REPORTS for o in outputs)
-    shown = Shown(masker(mask))
     results: list[ConversationResult] = []
     builder = None if keep else TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
     with contextlib.ExitStack() as stack:
@@ -210,8 +219,7 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
             if workbook_rows is not None:
                 workbook_rows.add(rows)
             gate.add(result)
-            if table_rows is not None:
-                table_rows.append(conversation_row(result, shown.show))
+            keep_printed(result)
             if builder is None:
                 results.append(result)
             else:
@@ -224,13 +232,12 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
             report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
         entry_lines = _SpooledLines(spool) if spool is not None else None
         _write_outputs(report, outputs, lang, entry_lines, workbook_rows)
-        if table_rows is not None:
-            write_table(report, sys.stdout, table_rows)
+        if stdout_format == "table":
+            write_table(report, sys.stdout, printed)
         elif stdout_format == "json":
             write_document(report, entry_lines or (), sys.stdout)
         elif stdout_format == "github":
-            from cs_audit.reporters.github import write_github
-            write_github(report, sys.stdout)
+            write_github(report, sys.stdout, printed)
     return inputs
 
 

@@ -128,3 +128,18 @@ def test_a_streamed_table_is_the_table_of_a_run_that_keeps_its_results(run_cli, 
     assert streamed.stdout == kept.stdout
     assert "TOTAL" in streamed.stdout
     assert streamed.exit_code == kept.exit_code
+
+
+def test_streamed_github_annotations_are_those_of_a_run_that_keeps_its_results(run_cli, tmp_path, monkeypatch):
+    from cs_audit.reporters import Report
+
+    kept = run_cli("audit", SAMPLES, "--format", "github", "-o", tmp_path / "r.xml")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a streamed run must not keep its results for Report.build")
+
+    monkeypatch.setattr(Report, "build", classmethod(refuse))
+    streamed = run_cli("audit", SAMPLES, "--format", "github", "-o", tmp_path / "r.xlsx")
+    assert streamed.stdout == kept.stdout
+    assert "::error " in streamed.stdout and "::warning " in streamed.stdout
+    assert streamed.exit_code == kept.exit_code

@@ -53,9 +53,11 @@ class Report:
 @dataclass(frozen=True)
 class Shown:
     """What showing one conversation needs before the run's totals exist (streamed reports):
-    the ``show`` function and the evidence of detections, as a Report gives them."""
+    the ``show`` function and the evidence of detections, as a Report gives them, and the
+    rubric (for the checks' categories) when a reporter needs it."""
 
     show: Callable[[str], str]
+    rubric: Rubric | None = None
 
     def detection_text(self, result: ConversationResult, detection: Detection) -> str:
         """A detection's evidence as it may be shown (see :func:`shown_evidence`)."""

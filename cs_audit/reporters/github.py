@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import IO
 
 from cs_audit.model import SEVERITY_RANK, CheckResult, ConversationResult
-from cs_audit.reporters import Report
+from cs_audit.reporters import Report, Shown
 from cs_audit.reporters.suggestions import check_categories, rephrasings
 
 LEVEL_BY_SEVERITY = {"critical": "error", "major": "error", "minor": "warning", "info": "notice"}
@@ -82,19 +83,29 @@ def _check_text(check: CheckResult, result: ConversationResult, report: Report) 
     return "\n".join(lines)
 
 
-def annotations(report: Report) -> list[Annotation]:
-    """Every annotation of the report, most severe first."""
+def conversation_annotations(result: ConversationResult, report: Report | Shown) -> list[Annotation]:
+    """The annotations of one conversation's failed checks, in the rubric's order (a ``Shown``
+    with the rubric will do for ``report``: a streamed run keeps these, not the result)."""
     found: list[Annotation] = []
-    for result in report.results:
-        for check in result.checks:
-            if check.passed:
-                continue
-            index = check.message_index
-            line = (result.messages[index].line if index is not None
-                    and 0 <= index < len(result.messages) else 0) or _first_line(result)
-            found.append(Annotation(LEVEL_BY_SEVERITY[check.severity], result.source, line,
-                                    check.rule, _check_text(check, result, report),
-                                    SEVERITY_RANK[check.severity]))
+    for check in result.checks:
+        if check.passed:
+            continue
+        index = check.message_index
+        line = (result.messages[index].line if index is not None
+                and 0 <= index < len(result.messages) else 0) or _first_line(result)
+        found.append(Annotation(LEVEL_BY_SEVERITY[check.severity], result.source, line,
+                                check.rule, _check_text(check, result, report),
+                                SEVERITY_RANK[check.severity]))
+    return found
+
+
+def annotations(report: Report, of_conversations: Iterable[Annotation] | None = None) -> list[Annotation]:
+    """Every annotation of the report, most severe first; ``of_conversations``: those of the
+    conversations if already made (``conversation_annotations``), else made from
+    ``report.results``."""
+    if of_conversations is None:
+        of_conversations = [a for result in report.results for a in conversation_annotations(result, report)]
+    found = list(of_conversations)
     for summary in report.inputs:
         title = "unreadable file" if summary.error is not None else "input problem"
         for problem in summary.problems:
@@ -132,12 +143,13 @@ def _summary_line(report: Report, found: list[Annotation]) -> str:
     return _visible_controls(line)
 
 
-def render_github(report: Report) -> str:
-    """All workflow commands, then the summary line, each ending with a newline."""
-    found = annotations(report)
+def render_github(report: Report, of_conversations: Iterable[Annotation] | None = None) -> str:
+    """All workflow commands, then the summary line, each ending with a newline
+    (``of_conversations`` as for ``annotations``)."""
+    found = annotations(report, of_conversations)
     return "".join(format_command(a) + "\n" for a in found) + _summary_line(report, found) + "\n"
 
 
-def write_github(report: Report, stream: IO[str]) -> None:
+def write_github(report: Report, stream: IO[str], of_conversations: Iterable[Annotation] | None = None) -> None:
     """Write the workflow commands and the summary line to ``stream`` (standard output in CI)."""
-    stream.write(render_github(report))
+    stream.write(render_github(report, of_conversations))

@@ -25,17 +25,14 @@ from cs_audit.rubric import Rubric, RubricError, load_rubric
 
 if TYPE_CHECKING:
     from cs_audit.audit import Auditor
+    from cs_audit.reporters import Shown
+    from cs_audit.reporters.junit import ConversationCase
     from cs_audit.reporters.xlsx import ConversationRows, RowRenderer, WorkbookRows
 
 _Item = TypeVar("_Item")
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
-# Runs whose every report can be written from one conversation at a time, plus the totals
-# (the table from a short row kept per conversation, GitHub from its annotations).
-STREAMED_STDOUT = ("table", "json", "github", "none")
-STREAMED_REPORTS = ("json", "jsonl", "xlsx")
-JSON_REPORTS = ("json", "jsonl")
 MAX_WARNINGS = 20
 EXPLAIN_EXAMPLES = 5
 # Below this many conversations a run is over before a bar would be useful.
@@ -168,11 +165,11 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
          gate: Gate, quiet: bool, jobs: int, mask: bool, lang: str) -> list[InputSummary]:
     """Audit every conversation of ``stream`` and write the reports; returns the inputs read.
 
-    The workers encode each conversation's JSON entry and make its workbook rows while they
-    audit it; these wait in temporary files until the run's totals are known. A run whose
-    reports are all JSON, JSONL or Excel then drops each result once counted (keeping, for the
-    terminal, its table row or its GitHub annotations), so memory grows only by those. JUnit
-    groups whole conversations by file, so runs that write it keep every result.
+    The run is streamed: each result is counted (totals, gate), reduced to what the reports
+    need of it, and dropped, so memory does not grow with the whole results. The workers encode
+    each conversation's JSON entry and make its workbook rows while they audit it; these wait
+    in temporary files until the run's totals are known. The parent keeps only small things:
+    the table row or GitHub annotations printed at the end, the JUnit testcase.
     """
     from cs_audit.aggregate import TotalsBuilder
     from cs_audit.parallel import audit_and_apply
@@ -180,26 +177,10 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
     from cs_audit.reporters.json_report import entry_line, write_document
 
     rubric = auditor.rubric
-    keep = not (stdout_format in STREAMED_STDOUT and all(output_format(o) in STREAMED_REPORTS for o in outputs))
     shown = Shown(masker(mask), rubric)
-    # What the terminal keeps of each result: a table row, or its annotations.
-    printed: list = []
-    if stdout_format == "table":
-        from cs_audit.reporters.table import conversation_row, write_table
-
-        def keep_printed(result: ConversationResult) -> None:
-            printed.append(conversation_row(result, shown.show))
-    elif stdout_format == "github":
-        from cs_audit.reporters.github import conversation_annotations, write_github
-
-        def keep_printed(result: ConversationResult) -> None:
-            printed.extend(conversation_annotations(result, shown))
-    else:
-        def keep_printed(result: ConversationResult) -> None:
-            pass
-    wants_json = stdout_format == "json" or any(output_format(o) in JSON_REPORTS for o in outputs)
-    results: list[ConversationResult] = []
-    builder = None if keep else TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
+    kept = _KeptForReports(stdout_format, outputs, shown)
+    wants_json = stdout_format == "json" or any(output_format(o) in ("json", "jsonl") for o in outputs)
+    builder = TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
     with contextlib.ExitStack() as stack:
         spool = (stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n"))
                  if wants_json else None)
@@ -218,27 +199,51 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
                 spool.write("\n")
             if workbook_rows is not None:
                 workbook_rows.add(rows)
+            kept.add(result)
+            builder.add(result)
             gate.add(result)
-            keep_printed(result)
-            if builder is None:
-                results.append(result)
-            else:
-                builder.add(result)
         stream.check_readable()
         inputs = stream.summaries
-        if builder is None:
-            report = Report.build(rubric, inputs, results, mask=mask)
-        else:
-            report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
+        report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
         entry_lines = _SpooledLines(spool) if spool is not None else None
-        _write_outputs(report, outputs, lang, entry_lines, workbook_rows)
+        _write_outputs(report, outputs, lang, entry_lines, workbook_rows, kept.junit_cases)
         if stdout_format == "table":
-            write_table(report, sys.stdout, printed)
+            from cs_audit.reporters.table import write_table
+            write_table(report, sys.stdout, kept.printed)
         elif stdout_format == "json":
             write_document(report, entry_lines or (), sys.stdout)
         elif stdout_format == "github":
-            write_github(report, sys.stdout, printed)
+            from cs_audit.reporters.github import write_github
+            write_github(report, sys.stdout, kept.printed)
     return inputs
+
+
+class _KeptForReports:
+    """What the parent keeps of each result for the reports written at the end: the table's
+    row or the GitHub annotations to print, the JUnit testcase (each only when asked for)."""
+
+    def __init__(self, stdout_format: str, outputs: Sequence[str], shown: Shown) -> None:
+        self.printed: list = []
+        self.junit_cases: list | None = None
+        self._makers: list[Callable[[ConversationResult], None]] = []
+        if stdout_format == "table":
+            from cs_audit.reporters.table import conversation_row
+
+            self._makers.append(lambda result: self.printed.append(conversation_row(result, shown.show)))
+        elif stdout_format == "github":
+            from cs_audit.reporters.github import conversation_annotations
+
+            self._makers.append(lambda result: self.printed.extend(conversation_annotations(result, shown)))
+        if any(output_format(o) == "junit" for o in outputs):
+            from cs_audit.reporters.junit import conversation_case
+
+            cases: list = []
+            self.junit_cases = cases
+            self._makers.append(lambda result: cases.append(conversation_case(result, shown)))
+
+    def add(self, result: ConversationResult) -> None:
+        for make in self._makers:
+            make(result)
 
 
 class _SpooledLines:
@@ -272,10 +277,12 @@ def _conversations_label(_item: object) -> str:
 
 
 def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
-                   entry_lines: Iterable[str] | None = None, workbook_rows: WorkbookRows | None = None) -> None:
+                   entry_lines: Iterable[str] | None = None, workbook_rows: WorkbookRows | None = None,
+                   junit_cases: Sequence[ConversationCase] | None = None) -> None:
     """Write each report; ``entry_lines`` are the results' JSON entries if already encoded (an
-    iterable that can be read once per report), ``workbook_rows`` the workbook's rows if already
-    made."""
+    iterable that can be read once per report), ``workbook_rows`` the workbook's rows and
+    ``junit_cases`` the JUnit testcases if already made; otherwise each is made from
+    ``report.results``."""
     from cs_audit.reporters.json_report import write_document, write_json, write_jsonl
 
     for output in outputs:
@@ -293,7 +300,7 @@ def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
             elif kind == "junit":
                 from cs_audit.reporters.junit import write_junit
 
-                write_junit(report, output)
+                write_junit(report, output, junit_cases)
             else:
                 with open(output, "w", encoding="utf-8", newline="\n") as stream:
                     if entry_lines is None:

@@ -1,53 +1,86 @@
-"""Runs with only JSON, JSONL and Excel reports are streamed: the same bytes and exit codes as a
-run that keeps every result, without keeping them."""
+"""Every audit run is streamed: each result is counted, reduced to what the reports need and
+dropped. Its reports are byte for byte what each reporter writes from a report that holds every
+result (``Report.build``), and its exit code is what the gates decide from those results."""
 
 from __future__ import annotations
+
+import io
+from pathlib import Path
 
 import pytest
 
 from conftest import CANONICAL_SAMPLES, SAMPLES, sheet_parts, write_csv
 
 
-def streamed_and_kept(run_cli, tmp_path, *args):
-    """(streamed run, run that keeps results): the JUnit report forces the second path."""
-    streamed = tmp_path / "streamed"
-    kept = tmp_path / "kept"
-    streamed.mkdir()
-    kept.mkdir()
-    first = run_cli("audit", *args, "-o", streamed / "r.json", "-o", streamed / "r.jsonl",
-                    "--format", "none", "-q")
-    second = run_cli("audit", *args, "-o", kept / "r.json", "-o", kept / "r.jsonl",
-                     "-o", kept / "r.xml", "--format", "none", "-q")
-    return (first, streamed), (second, kept)
+def whole_report(paths, rubric="taobao"):
+    """The report of every result of ``paths``, audited in this process: the oracle."""
+    from cs_audit.audit import Auditor
+    from cs_audit.cli import read_inputs
+    from cs_audit.reporters import Report
+    from cs_audit.rubric import load_rubric
+
+    loaded = load_rubric(rubric)
+    inputs, conversations = read_inputs([Path(p) for p in paths], "auto", "auto", None)
+    auditor = Auditor(loaded)
+    return Report.build(loaded, inputs, [auditor.audit(c) for c in conversations], mask=True)
+
+
+@pytest.fixture
+def never_build(monkeypatch):
+    """Make Report.build (a report of every result) fail inside the CLI."""
+    from cs_audit.reporters import Report
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an audit run must not keep its results for Report.build")
+
+    monkeypatch.setattr(Report, "build", classmethod(refuse))
 
 
 @pytest.mark.parametrize("gates", [(), ("--fail-on", "major"), ("--fail-under", "99"),
                                    ("--fail-on", "critical", "--fail-under", "10")])
-def test_streamed_reports_are_byte_identical_to_kept_ones(run_cli, tmp_path, gates):
-    (first, streamed), (second, kept) = streamed_and_kept(run_cli, tmp_path, SAMPLES,
-                                                          "--rubric", "taobao", *gates)
-    for name in ("r.json", "r.jsonl"):
-        assert (streamed / name).read_bytes() == (kept / name).read_bytes()
-    assert first.exit_code == second.exit_code
-    assert first.stderr == second.stderr
+def test_streamed_json_reports_and_exit_code_are_those_of_every_result(run_cli, tmp_path, gates, request):
+    from cs_audit.cli import gate_exit_code
+    from cs_audit.reporters.json_report import write_json, write_jsonl
+
+    report = whole_report([SAMPLES])
+    request.getfixturevalue("never_build")
+    ran = run_cli("audit", SAMPLES, "--rubric", "taobao", *gates, "-o", tmp_path / "r.json",
+                  "-o", tmp_path / "r.jsonl", "--format", "none", "-q")
+    for name, write in (("r.json", write_json), ("r.jsonl", write_jsonl)):
+        expected = io.StringIO()
+        write(report, expected)
+        assert (tmp_path / name).read_text(encoding="utf-8") == expected.getvalue()
+    fail_under = float(gates[gates.index("--fail-under") + 1]) if "--fail-under" in gates else None
+    fail_on = gates[gates.index("--fail-on") + 1] if "--fail-on" in gates else "never"
+    assert ran.exit_code == gate_exit_code(report.results, fail_under, fail_on)[0]
+
+
+def test_streamed_workbook_junit_table_and_annotations_are_those_of_every_result(run_cli, tmp_path, request):
+    from cs_audit.reporters.github import render_github
+    from cs_audit.reporters.junit import render_junit
+    from cs_audit.reporters.table import write_table
+    from cs_audit.reporters.xlsx import write_xlsx
+
+    report = whole_report([SAMPLES])
+    write_xlsx(report, tmp_path / "whole.xlsx")
+    table = io.StringIO()
+    write_table(report, table)
+    request.getfixturevalue("never_build")
+    printed = run_cli("audit", SAMPLES, "--rubric", "taobao", "-o", tmp_path / "r.xlsx",
+                      "-o", tmp_path / "r.xml", "-o", tmp_path / "again.xml")
+    assert printed.stdout == table.getvalue() and "TOTAL" in printed.stdout
+    assert sheet_parts(tmp_path / "r.xlsx") == sheet_parts(tmp_path / "whole.xlsx")
+    assert (tmp_path / "r.xml").read_text(encoding="utf-8") == render_junit(report)
+    assert (tmp_path / "again.xml").read_text(encoding="utf-8") == render_junit(report)
+    annotated = run_cli("audit", SAMPLES, "--rubric", "taobao", "--format", "github")
+    assert annotated.stdout == render_github(report)
+    assert "::error " in annotated.stdout and "::warning " in annotated.stdout
 
 
 def test_streamed_stdout_json_equals_the_written_file(run_cli, tmp_path):
     out = tmp_path / "r.json"
     printed = run_cli("audit", *CANONICAL_SAMPLES, "--format", "json", "-q", "-o", out)
     assert printed.stdout == out.read_text(encoding="utf-8")
-
-
-def test_a_streamed_run_never_builds_a_report_of_all_results(run_cli, tmp_path, monkeypatch):
-    from cs_audit.reporters import Report
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a streamed run must not keep its results for Report.build")
-
-    monkeypatch.setattr(Report, "build", classmethod(refuse))
-    result = run_cli("audit", *CANONICAL_SAMPLES, "-o", tmp_path / "r.json", "--format", "none", "-q")
-    assert result.exit_code == 0
-    assert (tmp_path / "r.json").stat().st_size > 0
 
 
 def test_a_streamed_run_with_no_readable_input_exits_2_and_writes_nothing(run_cli, tmp_path):
@@ -82,21 +115,6 @@ def test_the_progress_counter_on_a_terminal(run_cli, tmp_path, monkeypatch, repo
 
 
 
-def test_a_streamed_workbook_is_the_workbook_of_a_run_that_keeps_its_results(run_cli, tmp_path, monkeypatch):
-    from cs_audit.reporters import Report
-
-    kept = run_cli("audit", SAMPLES, "-o", tmp_path / "kept.xlsx", "--format", "table", "-q")
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a streamed run must not keep its results for Report.build")
-
-    monkeypatch.setattr(Report, "build", classmethod(refuse))
-    streamed = run_cli("audit", SAMPLES, "-o", tmp_path / "streamed.xlsx", "-o", tmp_path / "r.json",
-                       "--format", "none", "-q")
-    assert streamed.exit_code == kept.exit_code
-    assert sheet_parts(tmp_path / "streamed.xlsx") == sheet_parts(tmp_path / "kept.xlsx")
-
-
 def test_a_json_run_never_imports_the_workbook_library(tmp_path):
     # openpyxl costs ~0.5 s of start-up (issue 7: start-up under 1.5 s); only workbook and
     # JUnit reports need it.
@@ -112,34 +130,3 @@ def test_a_json_run_never_imports_the_workbook_library(tmp_path):
     ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "False"
     assert (tmp_path / "r.json").stat().st_size > 0
-
-
-def test_a_streamed_table_is_the_table_of_a_run_that_keeps_its_results(run_cli, tmp_path, monkeypatch):
-    from cs_audit.reporters import Report
-
-    # JUnit looks at every result's messages, so this run keeps them.
-    kept = run_cli("audit", SAMPLES, "--rubric", "taobao", "-o", tmp_path / "r.xml")
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a streamed run must not keep its results for Report.build")
-
-    monkeypatch.setattr(Report, "build", classmethod(refuse))
-    streamed = run_cli("audit", SAMPLES, "--rubric", "taobao", "-o", tmp_path / "r.json")
-    assert streamed.stdout == kept.stdout
-    assert "TOTAL" in streamed.stdout
-    assert streamed.exit_code == kept.exit_code
-
-
-def test_streamed_github_annotations_are_those_of_a_run_that_keeps_its_results(run_cli, tmp_path, monkeypatch):
-    from cs_audit.reporters import Report
-
-    kept = run_cli("audit", SAMPLES, "--format", "github", "-o", tmp_path / "r.xml")
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a streamed run must not keep its results for Report.build")
-
-    monkeypatch.setattr(Report, "build", classmethod(refuse))
-    streamed = run_cli("audit", SAMPLES, "--format", "github", "-o", tmp_path / "r.xlsx")
-    assert streamed.stdout == kept.stdout
-    assert "::error " in streamed.stdout and "::warning " in streamed.stdout
-    assert streamed.exit_code == kept.exit_code

@@ -28,10 +28,10 @@ import io
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, NamedTuple
 
 from cs_audit.model import SEVERITY_RANK, CheckResult, ConversationResult, InputSummary, Message
-from cs_audit.reporters import Report
+from cs_audit.reporters import Report, Shown
 from cs_audit.reporters.suggestions import check_categories, rephrasings
 from cs_audit.reporters.xlsx_cells import REPLACEMENT, XML_ILLEGAL
 
@@ -91,9 +91,19 @@ def _verdict(result: ConversationResult, report: Report) -> str:
             f"(pass mark {report.rubric.pass_score:g})")
 
 
-def _conversation_case(suite: ET.Element, result: ConversationResult, report: Report) -> bool:
-    """Add one conversation's testcase; True when it has a failure."""
-    case = _element(suite, "testcase", classname=result.source, name=result.id, time="0")
+class ConversationCase(NamedTuple):
+    """One conversation's testcase, made when its result arrives (a streamed run keeps these,
+    not the results), and whether it has a failure."""
+
+    source: str
+    element: ET.Element
+    failed: bool
+
+
+def conversation_case(result: ConversationResult, report: Report | Shown) -> ConversationCase:
+    """The testcase of one conversation (a ``Shown`` with the rubric will do for ``report``)."""
+    # Made under a throwaway parent, then moved into its file's suite by build_junit.
+    case = _element(ET.Element("testsuite"), "testcase", classname=result.source, name=result.id, time="0")
     failed = [check for check in result.checks if not check.passed]
     # Sorted is stable: checks of one severity keep the rubric's order.
     failed.sort(key=lambda check: SEVERITY_RANK[check.severity])
@@ -107,7 +117,7 @@ def _conversation_case(suite: ET.Element, result: ConversationResult, report: Re
            _verdict(result, report)]
     out += [f"note: {check.rule} ({check.severity}): {report.show(check.message)}" for check in notes]
     _element(case, "system-out", "\n".join(out) + "\n")
-    return bool(failures)
+    return ConversationCase(result.source, case, bool(failures))
 
 
 def _input_case(suite: ET.Element, summary: InputSummary, report: Report) -> None:
@@ -124,14 +134,15 @@ def _input_case(suite: ET.Element, summary: InputSummary, report: Report) -> Non
 
 
 def _suite(parent: ET.Element, name: str, summary: InputSummary | None,
-           results: Iterable[ConversationResult], report: Report) -> tuple[int, int, int]:
+           cases: Iterable[ConversationCase], report: Report) -> tuple[int, int, int]:
     suite = _element(parent, "testsuite", name=name)
     properties = _element(suite, "properties")
     _element(properties, "property", name="rubric", value=report.rubric.name)
     tests = failures = errors = 0
-    for result in results:
+    for case in cases:
+        suite.append(case.element)
         tests += 1
-        failures += _conversation_case(suite, result, report)
+        failures += case.failed
     if summary is not None and (summary.problems or summary.error is not None):
         _input_case(suite, summary, report)
         tests += 1
@@ -143,12 +154,15 @@ def _suite(parent: ET.Element, name: str, summary: InputSummary | None,
     return tests, failures, errors
 
 
-def build_junit(report: Report) -> ET.Element:
-    """The ``<testsuites>`` element of the report."""
+def build_junit(report: Report, cases: Iterable[ConversationCase] | None = None) -> ET.Element:
+    """The ``<testsuites>`` element of the report; ``cases``: the conversations' testcases if
+    already made (``conversation_case``, in input order), else made from ``report.results``."""
+    if cases is None:
+        cases = [conversation_case(result, report) for result in report.results]
     root = ET.Element("testsuites", {"name": SUITES_NAME})
-    by_source: dict[str, list[ConversationResult]] = {}
-    for result in report.results:
-        by_source.setdefault(result.source, []).append(result)
+    by_source: dict[str, list[ConversationCase]] = {}
+    for case in cases:
+        by_source.setdefault(case.source, []).append(case)
     summaries = {summary.path: summary for summary in report.inputs}
     # Input order first; a result whose file is not among the inputs still gets its suite.
     names = list(dict.fromkeys([summary.path for summary in report.inputs] + list(by_source)))
@@ -162,16 +176,19 @@ def build_junit(report: Report) -> ET.Element:
     return root
 
 
-def render_junit(report: Report) -> str:
-    """The JUnit XML document as text (UTF-8 declared, indented, ending with a newline)."""
-    root = build_junit(report)
+def render_junit(report: Report, cases: Iterable[ConversationCase] | None = None) -> str:
+    """The JUnit XML document as text (UTF-8 declared, indented, ending with a newline;
+    ``cases`` as for ``build_junit``)."""
+    root = build_junit(report, cases)
     ET.indent(root)
     return XML_DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit(report: Report, target: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
-    """Write the JUnit XML report to a path (UTF-8) or to an open text or binary stream."""
-    document = render_junit(report)
+def write_junit(report: Report, target: str | os.PathLike[str] | IO[str] | IO[bytes],
+                cases: Iterable[ConversationCase] | None = None) -> None:
+    """Write the JUnit XML report to a path (UTF-8) or to an open text or binary stream
+    (``cases`` as for ``build_junit``)."""
+    document = render_junit(report, cases)
     if isinstance(target, (str, os.PathLike)):
         with open(target, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(document)

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, Reference
@@ -40,8 +39,8 @@ from cs_audit.rubric import Rubric
 from cs_audit.reporters import Report, Shown
 from cs_audit.reporters.xlsx_cells import CellCleaning, display_width, rich_text_cell, text_cell, text_value
 from cs_audit.reporters.xlsx_labels import labels_for
-from cs_audit.reporters.xlsx_rows import (WRAP, Look, Marked, RowMaker, RowSpool, StyleIds, Styled,
-                                          splice_rows)
+from cs_audit.reporters.xlsx_rows import (Look, Marked, RowMaker, RowSpool, StyleIds, Styled, splice_rows,
+                                          style_array)
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
@@ -131,18 +130,8 @@ class _Looks:
         key = (str if text else type(value), number_format, id(font), id(fill), wrap)
         known = self._arrays.get(key)
         if known is None:
-            prototype = WriteOnlyCell(sheet, value=None if text else value)
-            if number_format:
-                prototype.number_format = number_format
-            if font:
-                prototype.font = font
-            if fill:
-                prototype.fill = fill
-            if wrap:
-                prototype.alignment = WRAP
-            # _style is openpyxl's private per-cell style array (openpyxl 3.1); Cell() takes a copy
-            # of it as its public style_array argument. test_xlsx reads the styles back.
-            known = self._arrays[key] = (prototype._style, font, fill)
+            array = style_array(sheet, None if text else value, Look(number_format, font, fill, wrap))
+            known = self._arrays[key] = (array, font, fill)
         return known[0]
 
 

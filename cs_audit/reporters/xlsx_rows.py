@@ -83,9 +83,9 @@ class Marked(NamedTuple):
     look: Look = NO_LOOK
 
 
-# The kinds of value a look is made for: openpyxl gives dates a number format of their own, and
-# a text cell ignores the number format, so the style array depends on the kind.
-_KINDS = (str, type(None), int, float, datetime)
+# The kinds of value a look is made for, each with a sample value: openpyxl gives dates a number
+# format of their own, and a text cell ignores the number format, so the array depends on the kind.
+_KINDS = {str: None, type(None): None, int: 0, float: 0.0, datetime: datetime(2000, 1, 1)}
 
 
 def _kind(value: Any) -> type:
@@ -130,9 +130,9 @@ class StyleIds:
         # Style descriptors reach the workbook through cell.parent.parent; no sheet is needed.
         host = SimpleNamespace(parent=workbook)
         for look in (NO_LOOK, *self.looks):
-            for kind in _KINDS:
+            for kind, sample in _KINDS.items():
                 for quoted in ((False, True) if kind is str else (False,)):
-                    array = style_array(host, kind, look, quoted)
+                    array = style_array(host, sample, look, quoted)
                     if array is not None:
                         self._ids[(kind, id(look), quoted)] = workbook._cell_styles.add(array)
 
@@ -150,14 +150,12 @@ class StyleIds:
         return self._ids.get((kind, id(look), quoted))
 
 
-def style_array(sheet: Any, kind: type, look: Look, quoted: bool = False):
-    """The style array openpyxl gives a cell of ``kind`` with ``look`` set through its public
-    setters (None when the cell has no style); ``quoted`` adds the quote prefix of text that
-    starts like a formula."""
-    sample = {str: None, type(None): None, int: 0, float: 0.0, bool: False,
-              datetime: datetime(2000, 1, 1)}[kind]
+def style_array(sheet: Any, sample: Any, look: Look, quoted: bool = False):
+    """The style array openpyxl gives a cell holding ``sample`` (None for text or an empty cell)
+    with ``look`` set through its public setters, or None when the cell has no style;
+    ``quoted`` adds the quote prefix of text that starts like a formula."""
     prototype = WriteOnlyCell(sheet, value=sample)
-    if look.number_format and kind is not str and kind is not type(None):
+    if look.number_format and sample is not None:
         prototype.number_format = look.number_format
     if look.font:
         prototype.font = look.font
@@ -167,8 +165,9 @@ def style_array(sheet: Any, kind: type, look: Look, quoted: bool = False):
         prototype.alignment = WRAP
     if quoted:
         prototype.quotePrefix = True
-    # _style is openpyxl's private per-cell style array (openpyxl 3.1, pinned); test_xlsx reads
-    # the styles back and compares with openpyxl's own writing.
+    # _style is openpyxl's private per-cell style array (openpyxl 3.1, pinned); Cell() takes a
+    # copy of it as its public style_array argument. test_xlsx reads the styles back and
+    # compares with openpyxl's own writing.
     return prototype._style if prototype.has_style else None
 
 

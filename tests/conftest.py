@@ -59,6 +59,24 @@ def make_report(auditor, show=None, results=None, inputs=None):
                   show or mask_text)
 
 
+UPDATE_GOLDEN = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
+GOLDEN_CHANGED = "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+
+
+def assert_golden_text(text: str, golden: Path) -> None:
+    """``text`` equals the golden file (rewritten first with CS_AUDIT_UPDATE_GOLDEN=1)."""
+    if UPDATE_GOLDEN:
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8"), GOLDEN_CHANGED
+
+
+def assert_golden_document(document, golden: Path, indent: int = 1) -> None:
+    """``document`` equals the JSON golden file (rewritten first with CS_AUDIT_UPDATE_GOLDEN=1)."""
+    if UPDATE_GOLDEN:
+        golden.write_text(json.dumps(document, ensure_ascii=False, indent=indent) + "\n", encoding="utf-8")
+    assert document == json.loads(golden.read_text(encoding="utf-8")), GOLDEN_CHANGED
+
+
 def sheet_parts(path) -> dict[str, bytes]:
     """The XML parts of a workbook under xl/ (sheets, styles…), by name: what two workbooks of
     the same audit must share byte for byte (the zip entries' dates differ)."""

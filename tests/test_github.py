@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,9 @@ from cs_audit.analysis.pii import mask_text
 from cs_audit.audit import Auditor
 from cs_audit.reporters.github import escape_data, escape_property, render_github, write_github
 from cs_audit.rubric import load_rubric
-from conftest import make_report, conversation
+from conftest import assert_golden_text, conversation, make_report
 
 GOLDEN = Path(__file__).parent / "golden" / "github.txt"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 # The phone an agent repeats (quoted with a failed check) and one in an input problem's reason.
 PERSONAL = ("13812345678", "13900001111")
 
@@ -40,10 +38,7 @@ def lines(report):
 
 def test_golden_annotations_for_the_fixture_files(report):
     text = render_github(report)
-    if UPDATE:
-        GOLDEN.write_text(text, encoding="utf-8")
-    assert text == GOLDEN.read_text(encoding="utf-8"), \
-        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_text(text, GOLDEN)
 
 
 def test_escaping_follows_the_actions_toolkit():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,9 @@ from cs_audit import api
 from cs_audit.audit import Auditor
 from cs_audit.reporters.json_report import build_document, conversation_entry, write_json
 from cs_audit.rubric import load_rubric
-from conftest import CANONICAL_SAMPLES, make_report
+from conftest import CANONICAL_SAMPLES, assert_golden_text, make_report
 
 GOLDEN = Path(__file__).parent / "golden" / "json_report.json"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +101,4 @@ def test_entries_are_written_as_the_results_are_read(samples_report):
 
 def test_golden_json_layout_for_the_fixture_files(fixture_report):
     text = _written(fixture_report)
-    if UPDATE:
-        GOLDEN.write_text(text, encoding="utf-8")
-    assert text == GOLDEN.read_text(encoding="utf-8"), \
-        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_text(text, GOLDEN)

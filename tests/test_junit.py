@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,11 +15,10 @@ from cs_audit.audit import Auditor
 from cs_audit.model import SEVERITY_RANK
 from cs_audit.reporters.junit import INPUT_PROBLEMS_CASE, render_junit, write_junit
 from cs_audit.rubric import load_rubric
-from conftest import make_report, conversation
+from conftest import assert_golden_text, conversation, make_report
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden" / "junit.xml"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 # The phone an agent repeats (evidence of a failed check) and one in an input problem's reason.
 PERSONAL = ("13812345678", "13900001111")
 
@@ -48,10 +46,7 @@ def _case(document, name):
 
 def test_golden_junit_for_the_fixture_files(report):
     text = render_junit(report)
-    if UPDATE:
-        GOLDEN.write_text(text, encoding="utf-8")
-    assert text == GOLDEN.read_text(encoding="utf-8"), \
-        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_text(text, GOLDEN)
 
 
 def test_report_validates_against_the_jenkins_junit_schema(report):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from hypothesis import strategies as st
 
 from cs_audit.parsers import collect_paths, parse_file, sniff_format
 from cs_audit.parsers.helpdesk import html_to_text, sniff_helpdesk
-from conftest import SAMPLES
+from conftest import SAMPLES, assert_golden_document
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 MY_SAMPLES = ("zendesk_tickets.json", "intercom_conversations.json")
 STAMP = 1713146400  # 2024-04-15 10:00:00 shop time
 
@@ -43,12 +41,7 @@ def rendering(parsed) -> dict:
 
 
 def assert_golden(parsed, name: str) -> None:
-    golden = GOLDEN_DIR / name
-    got = rendering(parsed)
-    if UPDATE:
-        golden.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    assert got == json.loads(golden.read_text(encoding="utf-8")), \
-        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_document(rendering(parsed), GOLDEN_DIR / name)
 
 
 def write_json(path: Path, document, indent: int | None = 2) -> Path:

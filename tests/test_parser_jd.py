@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
@@ -12,10 +10,9 @@ from hypothesis import strategies as st
 
 from cs_audit.parsers import parse_file, sniff_format
 from cs_audit.parsers.jd import AGENT_SENDER, FIELDS
-from conftest import SAMPLES
+from conftest import SAMPLES, assert_golden_document
 
 GOLDEN = Path(__file__).parent / "golden" / "jd.json"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 SAMPLE = SAMPLES / "jd_sessions.tsv"
 OTHER_SAMPLES = ("taobao_utf8.csv", "pdd_gb18030.csv", "jd_chat.jsonl", "douyin_chat.xlsx",
                  "pdd_records.json", "pdd_export.xlsx")
@@ -55,11 +52,7 @@ def messages(parsed) -> list[tuple[str, str, str]]:
 # --- sample ---------------------------------------------------------------------------------
 
 def test_golden_jd_sample():
-    got = rendering(parse_file(SAMPLE))
-    if UPDATE:
-        GOLDEN.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    assert got == json.loads(GOLDEN.read_text(encoding="utf-8")), \
-        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_document(rendering(parse_file(SAMPLE)), GOLDEN)
 
 
 def test_sample_counts_every_line_as_message_or_problem():

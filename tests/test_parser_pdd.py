@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -13,10 +12,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from cs_audit.parsers import parse_file, sniff_format
-from conftest import SAMPLES
+from conftest import SAMPLES, assert_golden_document
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 OTHER_SAMPLES = ("taobao_utf8.csv", "pdd_gb18030.csv", "jd_chat.jsonl", "douyin_chat.xlsx",
                  "jd_sessions.tsv")
 
@@ -38,12 +36,7 @@ def rendering(parsed) -> dict:
 
 
 def assert_golden(parsed, name: str) -> None:
-    golden = GOLDEN_DIR / name
-    got = rendering(parsed)
-    if UPDATE:
-        golden.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    assert got == json.loads(golden.read_text(encoding="utf-8")), \
-        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_document(rendering(parsed), GOLDEN_DIR / name)
 
 
 def write_json(path: Path, document, indent: int | None = 2, encoding: str = "utf-8") -> Path:

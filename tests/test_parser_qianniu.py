@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,10 +11,9 @@ from hypothesis import strategies as st
 
 from cs_audit.parsers import collect_paths, parse_file, sniff_format
 from cs_audit.parsers.qianniu import sniff_qianniu
-from conftest import SAMPLES
+from conftest import SAMPLES, assert_golden_document
 
 GOLDEN = Path(__file__).parent / "golden" / "qianniu.json"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 SAMPLE = SAMPLES / "qianniu_records.txt"
 SHOP = "木子家居旗舰店"
 AMY = f"{SHOP}:小美"
@@ -70,9 +67,7 @@ def compact(parsed) -> dict:
 def test_golden_sample_transcript():
     parsed = parse_file(SAMPLE)
     document = compact(parsed)
-    if UPDATE:
-        GOLDEN.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    assert document == json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert_golden_document(document, GOLDEN)
 
 
 def test_sample_is_gb18030_with_crlf_and_every_record_is_counted():

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -15,10 +13,9 @@ from hypothesis import strategies as st
 
 from cs_audit.parsers import collect_paths, parse_file, sniff_format
 from cs_audit.parsers.wechat import TXT_BUYER_MARKER, TXT_HEADER, sniff_wechat
-from conftest import SAMPLES
+from conftest import SAMPLES, assert_golden_document
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 MY_SAMPLES = ("wechat_export.csv", "wechat_chat.txt")
 COLUMNS = ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status",
            "StrContent", "StrTime", "Remark", "NickName", "Sender")
@@ -43,12 +40,7 @@ def rendering(parsed) -> dict:
 
 
 def assert_golden(parsed, name: str) -> None:
-    golden = GOLDEN_DIR / name
-    got = rendering(parsed)
-    if UPDATE:
-        golden.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    assert got == json.loads(golden.read_text(encoding="utf-8")), \
-        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_document(rendering(parsed), GOLDEN_DIR / name)
 
 
 def row(talker="wmBuyer01", type_=1, sub=0, is_sender=0, stamp=STAMP, content="在吗", str_time="",

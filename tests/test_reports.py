@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from cs_audit.reporters.xlsx_cells import CUT_MARKER, EXCEL_CELL_LIMIT, XML_ILLEGAL, clean_text, text_cell
-from conftest import CANONICAL_SAMPLES, write_csv
+from conftest import CANONICAL_SAMPLES, assert_golden_document, assert_golden_text, write_csv
 
 GOLDEN = Path(__file__).parent / "golden" / "canonical_samples.json"
-UPDATE = os.environ.get("CS_AUDIT_UPDATE_GOLDEN") == "1"
 
 CONVERSATION_KEYS = {"id", "source", "agents", "start", "end", "messages", "score", "grade",
                      "passed", "critical", "metrics", "detections", "checks"}
@@ -115,10 +113,7 @@ def test_golden_json_for_the_samples(samples_reports):
     for conv in report["conversations"]:
         conv["source"] = Path(conv["source"]).name
     report["tool"]["version"] = "*"
-    if UPDATE:
-        GOLDEN.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    assert report == expected, "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_document(report, GOLDEN, indent=2)
 
 
 def test_formula_like_chat_text_stays_text(run_cli, tmp_path):
@@ -185,7 +180,4 @@ def test_golden_table_for_the_samples(run_cli):
     golden = Path(__file__).parent / "golden" / "table.txt"
     result = run_cli("audit", *CANONICAL_SAMPLES, "--rubric", "taobao", "-q")
     assert result.exit_code == 0
-    if UPDATE:
-        golden.write_text(result.stdout, encoding="utf-8")
-    assert result.stdout == golden.read_text(encoding="utf-8"), \
-        "golden changed: rerun with CS_AUDIT_UPDATE_GOLDEN=1 and review the diff"
+    assert_golden_text(result.stdout, golden)

@@ -46,8 +46,9 @@ def _xml_text(text: str) -> str:
     return XML_ILLEGAL.sub(REPLACEMENT, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, {key: _xml_text(value) for key, value in attributes.items()})
+def _element(parent: ET.Element | None, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+    cleaned = {key: _xml_text(value) for key, value in attributes.items()}
+    element = ET.Element(tag, cleaned) if parent is None else ET.SubElement(parent, tag, cleaned)
     if text is not None:
         element.text = _xml_text(text)
     return element
@@ -102,8 +103,8 @@ class ConversationCase(NamedTuple):
 
 def conversation_case(result: ConversationResult, report: Report | Shown) -> ConversationCase:
     """The testcase of one conversation (a ``Shown`` with the rubric will do for ``report``)."""
-    # Made under a throwaway parent, then moved into its file's suite by build_junit.
-    case = _element(ET.Element("testsuite"), "testcase", classname=result.source, name=result.id, time="0")
+    # Made on its own; build_junit puts it into its file's suite.
+    case = _element(None, "testcase", classname=result.source, name=result.id, time="0")
     failed = [check for check in result.checks if not check.passed]
     # Sorted is stable: checks of one severity keep the rubric's order.
     failed.sort(key=lambda check: SEVERITY_RANK[check.severity])

@@ -4,6 +4,7 @@ chat text that stays text, and sheets that continue past Excel's row limit."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 import zipfile
 from copy import copy
 
@@ -517,3 +518,42 @@ def test_repeated_texts_are_written_and_counted_each_time_as_openpyxl_would(tmp_
     assert raw == plain
     counts = write_xlsx(report, tmp_path / "again.xlsx", lang="en")
     assert counts.replaced_characters >= 3 + 5  # the canned text thrice, the sender on every row
+
+
+def _row_maker():
+    from openpyxl import Workbook
+
+    from cs_audit.reporters.xlsx_rows import RowMaker, StyleIds
+
+    workbook = Workbook(write_only=True)
+    return RowMaker(StyleIds(workbook, xlsx.ROW_LOOKS), xlsx_cells.CellCleaning(), workbook.epoch)
+
+
+_CELL_VALUES = st.one_of(
+    st.integers(-1500, 1500), st.booleans(), st.floats(-2, 2, allow_nan=False), st.text(max_size=3),
+    st.sampled_from(["", "1", "True"]),
+    st.builds(lambda inner, look: xlsx.Styled(inner, look),
+              st.one_of(st.none(), st.text(max_size=3), st.integers(0, 2), st.booleans()),
+              st.sampled_from(xlsx.ROW_LOOKS)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.lists(_CELL_VALUES, min_size=1, max_size=3), max_size=12))
+def test_a_cell_remembered_down_a_column_is_the_cell_made_afresh(rows):
+    # Equal values of different types (1, True, 1.0; Styled(1) and Styled(True)) must not share
+    # what the row maker remembers of a column.
+    remembering = _row_maker()
+    for values in rows:
+        assert remembering.row(values) == _row_maker().row(values)
+
+
+@given(moment=st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(9999, 12, 31)),
+       mac_epoch=st.booleans())
+def test_times_become_the_serial_numbers_openpyxl_gives_them(moment, mac_epoch):
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
+
+    from cs_audit.reporters.xlsx_rows import RowMaker
+
+    epoch = CALENDAR_MAC_1904 if mac_epoch else CALENDAR_WINDOWS_1900
+    maker = RowMaker(None, xlsx_cells.CellCleaning(), epoch)
+    assert repr(maker._serial(moment)) == repr(to_excel(moment, epoch))

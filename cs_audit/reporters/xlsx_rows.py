@@ -29,7 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
+from openpyxl.utils.datetime import SECS_PER_DAY, WINDOWS_EPOCH, to_excel
 from openpyxl.workbook import Workbook
 from openpyxl.xml.functions import tostring
 
@@ -46,6 +46,8 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 # Texts up to this long are remembered serialised, by column, up to so many at a time.
 REPEATED_TEXT_LENGTH = 40
 REPEATED_TEXTS_KEPT = 20_000
+# Ints kept serialised by column (message numbers, counts).
+_KEPT_INTS = 1000
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,50 +183,81 @@ class RowMaker:
         self.styles = styles
         self.counts = counts
         self.epoch = epoch
+        # openpyxl.utils.datetime.to_excel, worked out from the day number (see _serial).
+        self._epoch_day = epoch.toordinal()
+        self._windows_epoch = epoch == WINDOWS_EPOCH
         self._letters = [get_column_letter(column) + ROW for column in range(1, 128)]
         self._run_properties: dict[int, tuple[InlineFont, str]] = {}
-        self._repeated: dict[tuple[str, Any], str] = {}
+        # Per column: serialised cells by value (short texts, small ints, empty styled cells).
+        self._repeated: list[dict[Any, str]] = [{} for _ in self._letters]
+        self._kept = 0
 
     def row(self, values: Sequence[Any]) -> str:
         """The row holding ``values`` in columns A, B, …"""
-        letters = self._letters
-        cell = self._cell
-        return "".join([f'<row r="{ROW}">', *[cell(letters[column], value)
-                                              for column, value in enumerate(values)], "</row>"])
+        cells = [f'<row r="{ROW}">']
+        append = cells.append
+        repeated = self._repeated
+        for column, value in enumerate(values):
+            # Short texts repeat down a column (the conversation id, roles, senders, labels,
+            # canned replies), and so do message numbers and empty styled cells: each is
+            # serialised once. Only str, int and Styled of text or None are looked up, so that
+            # equal values of other types (True == 1 == 1.0) never share an entry.
+            kind = type(value)
+            if kind is str or kind is int or (kind is Styled and (type(value.value) is str or value.value is None)):
+                known = repeated[column].get(value)
+                if known is not None:
+                    append(known)
+                    continue
+            elif kind is Marked and len(value.text) <= REPEATED_TEXT_LENGTH:
+                # Fonts by identity, as they hash slowly: a font that shapes the XML is kept
+                # alive by _run_properties, so its id is not reused while the entry lives.
+                key = (value.text, value.look, tuple([(start, end, id(font)) for start, end, font in value.marks]))
+                known = repeated[column].get(key)
+                if known is None:
+                    known = self._cell(column, value, kind, key)
+                append(known)
+                continue
+            append(self._cell(column, value, kind, value))
+        append("</row>")
+        return "".join(cells)
 
-    def _cell(self, coordinate: str, value: Any) -> str:
-        kind = type(value)
-        key: Any = None
-        # Short texts repeat down a column (the conversation id, roles, senders, labels, canned
-        # replies): each is serialised once, unless cleaning changed it (then it is counted
-        # each time it is written).
-        if kind is str:
-            if len(value) <= REPEATED_TEXT_LENGTH:
-                key = (coordinate, value)
+    def _cell(self, column: int, value: Any, kind: type, key: Any) -> str:
+        coordinate = self._letters[column]
+        if kind is Marked:
+            keep = len(value.text) <= REPEATED_TEXT_LENGTH
         elif kind is Styled:
             inner = value.value
             if type(inner) is datetime and inner.tzinfo is None and value.look.number_format:
                 # Every message has its time: the most frequent styled cell, written directly.
                 style = self.styles.attribute(datetime, value.look)
-                return f'<c r="{coordinate}"{style} t="n"><v>{_number(to_excel(inner, self.epoch))}</v></c>'
-            if type(inner) is str and len(inner) <= REPEATED_TEXT_LENGTH:
-                key = (coordinate, value)
-        elif kind is Marked and len(value.text) <= REPEATED_TEXT_LENGTH:
-            # Fonts by identity, as they hash slowly: a font that shapes the XML is kept alive
-            # by _run_properties, so its id is not reused while the entry lives.
-            key = (coordinate, value.text, value.look,
-                   tuple([(start, end, id(font)) for start, end, font in value.marks]))
-        if key is None:
+                return f'<c r="{coordinate}"{style} t="n"><v>{_number(self._serial(inner))}</v></c>'
+            keep = inner is None or (type(inner) is str and len(inner) <= REPEATED_TEXT_LENGTH)
+        elif kind is str:
+            keep = len(value) <= REPEATED_TEXT_LENGTH
+        else:
+            keep = kind is int and -_KEPT_INTS < value < _KEPT_INTS
+        if not keep:
             return self._fresh(coordinate, value, kind)
-        known = self._repeated.get(key)
-        if known is None:
-            cleaned = self.counts.replaced_characters, self.counts.cut_texts
-            known = self._fresh(coordinate, value, kind)
-            if cleaned == (self.counts.replaced_characters, self.counts.cut_texts):
-                if len(self._repeated) >= REPEATED_TEXTS_KEPT:
-                    self._repeated.clear()
-                self._repeated[key] = known
-        return known
+        cleaned = self.counts.replaced_characters, self.counts.cut_texts
+        made = self._fresh(coordinate, value, kind)
+        # A text that cleaning changed is counted each time it is written, so it is not kept.
+        if cleaned == (self.counts.replaced_characters, self.counts.cut_texts):
+            if self._kept >= REPEATED_TEXTS_KEPT:
+                for kept in self._repeated:
+                    kept.clear()
+                self._kept = 0
+            self._repeated[column][key] = made
+            self._kept += 1
+        return made
+
+    def _serial(self, moment: datetime) -> float:
+        """``to_excel(moment, epoch)`` for a naive datetime, with the same arithmetic: the
+        epoch is a midnight, so whole days since it are the difference of day numbers."""
+        days = moment.toordinal() - self._epoch_day
+        if 0 < days <= 60 and self._windows_epoch:
+            days -= 1
+        return days + (moment.hour * 3600 + moment.minute * 60 + moment.second
+                       + moment.microsecond / 10**6) / SECS_PER_DAY
 
     def _fresh(self, coordinate: str, value: Any, kind: type) -> str:
         if kind is str:

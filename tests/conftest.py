@@ -87,6 +87,18 @@ def sheet_parts(path) -> dict[str, bytes]:
                 if name.startswith("xl/") and name.endswith(".xml")}
 
 
+def as_characters(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """``parts`` with each character reference beyond ASCII (openpyxl writes every Chinese
+    character as one) turned into the character, in UTF-8: how cs-audit's own rows write them."""
+    import re
+
+    def character(match: re.Match) -> bytes:
+        code = int(match[1])
+        return chr(code).encode("utf-8") if code > 127 else match[0]
+
+    return {name: re.sub(rb"&#([0-9]+);", character, part) for name, part in parts.items()}
+
+
 def csv_text(rows, header=HEADER) -> str:
     """CSV text for ``rows`` (tuples in header order)."""
     buffer = io.StringIO()

@@ -26,7 +26,7 @@ from cs_audit.reporters.xlsx_cells import (CUT_MARKER, EXCEL_CELL_LIMIT, XML_ILL
                                            display_width, marked_runs)
 from cs_audit.reporters.xlsx_labels import LABELS, SHEETS, labels_for
 from cs_audit.rubric import load_rubric
-from conftest import CANONICAL_SAMPLES, conversation, make_report, sheet_parts
+from conftest import CANONICAL_SAMPLES, as_characters, conversation, make_report, sheet_parts
 
 SHEET_KEYS = ("summary", "agents", "conversations", "findings", "transcripts", "problems", "rubric")
 EXCEL_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -419,7 +419,7 @@ def _raw_and_openpyxl_parts(report, tmp_path, lang="en"):
     raw_counts = write_xlsx(report, raw, lang=lang)
     plain_counts = write_xlsx(report, plain, lang=lang, raw_rows=False)
     assert raw_counts == plain_counts
-    return sheet_parts(raw), sheet_parts(plain)
+    return as_characters(sheet_parts(raw)), as_characters(sheet_parts(plain))
 
 
 @pytest.mark.parametrize("which", ["samples-zh", "samples-en", "unsafe", "paged"])
@@ -481,8 +481,8 @@ def test_a_row_made_before_its_place_is_known_is_numbered_where_it_lands():
     spool.copy_rows_into(sink)
     spool.close()
     assert b"".join(sink) == b'<row r="12"><c r="A12" t="n"><v>1</v></c></row>'
-    assert spool.hyperlinks() == (b'<hyperlinks><hyperlink ref="U12" location="\'&#23545;&#35805; '
-                                  b'Transcripts\'!A5"/></hyperlinks>')
+    assert spool.hyperlinks() == ('<hyperlinks><hyperlink ref="U12" location="\'对话 '
+                                  'Transcripts\'!A5"/></hyperlinks>').encode("utf-8")
 
 
 @given(st.one_of(st.integers(), st.floats(), st.integers(-2 ** 60, 2 ** 60)))

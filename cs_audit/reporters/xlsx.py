@@ -648,7 +648,7 @@ class WorkbookRows:
         self._transcripts_title = sheets["transcripts"]
         self.conversations = _SpooledTable()
         self.transcripts = _SpooledTable()
-        self._findings = [tempfile.TemporaryFile("w+", encoding="ascii", newline="") for _ in SEVERITY_RANK]
+        self._findings = [tempfile.TemporaryFile("w+", encoding="utf-8", newline="") for _ in SEVERITY_RANK]
         self._placed_findings: _SpooledTable | None = None
         self._link_column = get_column_letter(len(_conversation_columns(renderer.showing.words,
                                                                         renderer.showing.kpi_ids)))

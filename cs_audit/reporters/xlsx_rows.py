@@ -2,13 +2,14 @@
 
 openpyxl (3.1, with lxml) spends most of a large sheet's time building, binding and writing a
 cell object per cell. Here a row is described by plain values (a bare value, ``Styled`` or
-``Marked``) and turned straight into the ``<row>`` XML openpyxl would write for the same cells,
-with ``ROW`` standing where the row number goes: the row can be made where the conversation was
+``Marked``) and turned straight into the ``<row>`` XML openpyxl would write for the same cells
+(but for characters beyond ASCII, written as UTF-8 instead of character references), with ``ROW`` standing where the row number goes: the row can be made where the conversation was
 audited, before anyone knows on which row it will land. ``RowSpool`` keeps a sheet's rows in a
 temporary file, numbered as they are placed; after the workbook is saved, ``splice_rows`` puts
 them (and their hyperlinks) into the sheets openpyxl wrote with the header row only.
 
-tests/test_xlsx.py checks that the result is byte-identical to openpyxl writing the same cells.
+tests/test_xlsx.py checks that the result is byte-identical to openpyxl writing the same cells, once
+openpyxl's character references are read as the characters they stand for.
 """
 
 from __future__ import annotations
@@ -96,17 +97,16 @@ def _kind(value: Any) -> type:
 
 
 def _escape(value: str) -> str:
-    """Text content as libxml2 writes it in an ASCII document: markup characters and carriage
-    returns escaped, everything beyond ASCII as a decimal character reference."""
-    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    return escaped.encode("ascii", "xmlcharrefreplace").decode("ascii")
+    """Text content as libxml2 escapes it: markup characters and carriage returns. Characters
+    beyond ASCII stay themselves (UTF-8) where openpyxl writes character references: a sheet of
+    Chinese text is then about 40% smaller, to send, spool and compress."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _escape_attribute(value: str) -> str:
-    """An attribute value as libxml2 writes it (double-quoted) in an ASCII document."""
-    escaped = (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-               .replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
-    return escaped.encode("ascii", "xmlcharrefreplace").decode("ascii")
+    """An attribute value as libxml2 escapes it (double-quoted), UTF-8 as in ``_escape``."""
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
 
 
 def _number(value: Any) -> str:
@@ -340,7 +340,7 @@ class RowSpool:
     saved, and the internal hyperlinks of its cells."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile("w+", encoding="ascii", newline="")
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
         self._links: list[str] = []
 
     def add(self, number: int, row: str) -> None:
@@ -356,13 +356,13 @@ class RowSpool:
         self._file.flush()
         self._file.seek(0)
         while chunk := self._file.read(1 << 20):
-            target.write(chunk.encode("ascii"))
+            target.write(chunk.encode("utf-8"))
 
     def hyperlinks(self) -> bytes:
         """The sheet's ``<hyperlinks>`` element, or nothing."""
         if not self._links:
             return b""
-        return ("<hyperlinks>" + "".join(self._links) + "</hyperlinks>").encode("ascii")
+        return ("<hyperlinks>" + "".join(self._links) + "</hyperlinks>").encode("utf-8")
 
     def close(self) -> None:
         self._file.close()

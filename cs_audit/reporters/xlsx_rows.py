@@ -3,10 +3,12 @@
 openpyxl (3.1, with lxml) spends most of a large sheet's time building, binding and writing a
 cell object per cell. Here a row is described by plain values (a bare value, ``Styled`` or
 ``Marked``) and turned straight into the ``<row>`` XML openpyxl would write for the same cells
-(but for characters beyond ASCII, written as UTF-8 instead of character references), with ``ROW`` standing where the row number goes: the row can be made where the conversation was
+(but for characters beyond ASCII, written as UTF-8 instead of character references), with
+``ROW`` standing where the row number goes: the row can be made where the conversation was
 audited, before anyone knows on which row it will land. ``RowSpool`` keeps a sheet's rows in a
-temporary file, numbered as they are placed; after the workbook is saved, ``splice_rows`` puts
-them (and their hyperlinks) into the sheets openpyxl wrote with the header row only.
+temporary file, numbered and compressed as they are placed; after the workbook is saved,
+``splice_rows`` puts them (and their hyperlinks) into the sheets openpyxl wrote with the header
+row only.
 
 tests/test_xlsx.py checks that the result is byte-identical to openpyxl writing the same cells, once
 openpyxl's character references are read as the characters they stand for.
@@ -34,6 +36,7 @@ from openpyxl.utils.datetime import SECS_PER_DAY, WINDOWS_EPOCH, to_excel
 from openpyxl.workbook import Workbook
 from openpyxl.xml.functions import tostring
 
+from cs_audit.reporters.deflate import DeflatedPiece, write_entry
 from cs_audit.reporters.xlsx_cells import FORMULA_STARTS, CellCleaning, clean_text, is_plain_text, marked_runs
 
 # Stands for the row number in a row made before its place is known. Never in a cell's XML:
@@ -47,6 +50,8 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 # Texts up to this long are remembered serialised, by column, up to so many at a time.
 REPEATED_TEXT_LENGTH = 40
 REPEATED_TEXTS_KEPT = 20_000
+# Characters of rows compressed in one go.
+_COMPRESSED_AT_ONCE = 1 << 16
 # Ints kept serialised by column (message numbers, counts).
 _KEPT_INTS = 1000
 
@@ -336,27 +341,37 @@ class RowMaker:
 
 
 class RowSpool:
-    """The data rows of one sheet page, kept as XML in a temporary file until the workbook is
-    saved, and the internal hyperlinks of its cells."""
+    """The data rows of one sheet page, compressed as they are placed (``deflate``) into a
+    temporary file until the workbook is saved, and the internal hyperlinks of its cells."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.rows = DeflatedPiece()
+        self._waiting: list[str] = []
+        self._waiting_length = 0
         self._links: list[str] = []
 
     def add(self, number: int, row: str) -> None:
         """Place a row made with ``ROW`` as row ``number``."""
-        self._file.write(row.replace(ROW, str(number)))
+        self._waiting.append(row.replace(ROW, str(number)))
+        self._waiting_length += len(row)
+        if self._waiting_length >= _COMPRESSED_AT_ONCE:
+            self._compress_waiting()
+
+    def _compress_waiting(self) -> None:
+        # Compressed some rows at a time: a call per row costs more than the compression.
+        self.rows.add("".join(self._waiting).encode("utf-8"))
+        self._waiting.clear()
+        self._waiting_length = 0
+
+    def finish(self) -> DeflatedPiece:
+        """The rows, as one piece of the sheet's deflate stream (no more rows can follow)."""
+        if self._waiting:
+            self._compress_waiting()
+        return self.rows
 
     def link(self, coordinate: str, location: str) -> None:
         """Make the cell at ``coordinate`` link to ``location`` in the workbook (Sheet!A1)."""
         self._links.append(f'<hyperlink ref="{coordinate}" location="{_escape_attribute(location)}"/>')
-
-    def copy_rows_into(self, target) -> None:
-        """Write the rows, as bytes, to ``target``."""
-        self._file.flush()
-        self._file.seek(0)
-        while chunk := self._file.read(1 << 20):
-            target.write(chunk.encode("utf-8"))
 
     def hyperlinks(self) -> bytes:
         """The sheet's ``<hyperlinks>`` element, or nothing."""
@@ -365,12 +380,15 @@ class RowSpool:
         return ("<hyperlinks>" + "".join(self._links) + "</hyperlinks>").encode("utf-8")
 
     def close(self) -> None:
-        self._file.close()
+        self.rows.close()
 
 
 def splice_rows(path: Path | str, spools: dict[str, RowSpool]) -> None:
     """Put each sheet's spooled rows (by the sheet's path in the archive) into the saved
-    workbook at ``path``, before ``</sheetData>``, and its hyperlinks where they belong."""
+    workbook at ``path``, before ``</sheetData>``, and its hyperlinks where they belong.
+
+    The rows are copied as they were compressed; only the other entries and each sheet's own
+    head and tail are compressed here."""
     if not spools:
         return
     folder = os.path.dirname(os.path.abspath(path))
@@ -392,12 +410,7 @@ def splice_rows(path: Path | str, spools: dict[str, RowSpool]) -> None:
                 if links:
                     at = min((place for place in (sheet.find(tag, cut) for tag in _AFTER_HYPERLINKS)
                               if place >= 0), default=sheet.rindex(b"</worksheet>"))
-                with target.open(info, "w", force_zip64=True) as writing:
-                    writing.write(sheet[:cut])
-                    spool.copy_rows_into(writing)
-                    writing.write(sheet[cut:at])
-                    writing.write(links)
-                    writing.write(sheet[at:])
+                write_entry(target, info, sheet[:cut], spool.finish(), sheet[cut:at] + links + sheet[at:])
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -1,0 +1,126 @@
+"""A zip entry deflated in pieces: a large sheet's rows are compressed while the audit runs,
+and its head and tail (known only when the workbook is saved) around them at the end.
+
+Deflate streams can be concatenated when every piece but the last ends on a byte boundary
+without the final-block bit (``Z_SYNC_FLUSH``), as pigz does; the CRC-32 of the whole entry is
+combined from the pieces' CRCs (zlib's ``crc32_combine``, which Python's zlib does not offer).
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import zlib
+import zipfile
+from collections.abc import Iterator
+
+# What zipfile.ZIP_DEFLATED uses when given no compression level.
+_LEVEL = zlib.Z_DEFAULT_COMPRESSION
+_RAW = -zlib.MAX_WBITS
+_CHUNK = 1 << 20
+
+
+def _gf2_times(matrix: list[int], vector: int) -> int:
+    total = 0
+    row = 0
+    while vector:
+        if vector & 1:
+            total ^= matrix[row]
+        vector >>= 1
+        row += 1
+    return total
+
+
+def _gf2_square(matrix: list[int]) -> list[int]:
+    return [_gf2_times(matrix, matrix[row]) for row in range(32)]
+
+
+def crc32_combine(first: int, second: int, second_length: int) -> int:
+    """The CRC-32 of A+B from ``first`` = crc32(A), ``second`` = crc32(B) and len(B)."""
+    if second_length <= 0:
+        return first
+    # The operator that appends one zero bit to a CRC, then squared into 2, 4, 8… zero bits.
+    odd = [0xEDB88320] + [1 << bit for bit in range(31)]
+    even = _gf2_square(odd)
+    odd = _gf2_square(even)
+    while True:
+        even = _gf2_square(odd)
+        if second_length & 1:
+            first = _gf2_times(even, first)
+        second_length >>= 1
+        if not second_length:
+            break
+        odd = _gf2_square(even)
+        if second_length & 1:
+            first = _gf2_times(odd, first)
+        second_length >>= 1
+        if not second_length:
+            break
+    return first ^ second
+
+
+class DeflatedPiece:
+    """Bytes compressed as they are added, into a temporary file: one piece of a deflate stream
+    (ended with a sync flush, so that more can follow), with its CRC-32 and length."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, _RAW)
+        self.crc = 0
+        self.length = 0
+        self._ended = False
+
+    def add(self, data: bytes) -> None:
+        """Compress ``data`` after what was added before."""
+        self.crc = zlib.crc32(data, self.crc)
+        self.length += len(data)
+        self._file.write(self._compressor.compress(data))
+
+    def compressed(self) -> Iterator[bytes]:
+        """The piece's deflate data (no more can be added once it is read)."""
+        if not self._ended:
+            self._file.write(self._compressor.flush(zlib.Z_SYNC_FLUSH))
+            self._ended = True
+        self._file.flush()
+        self._file.seek(0)
+        while chunk := self._file.read(_CHUNK):
+            yield chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _deflated(data: bytes, last: bool) -> bytes:
+    compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, _RAW)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+class _AlreadyDeflated:
+    """Stands in for the zlib compressor of a zip entry being written: data passes unchanged."""
+
+    @staticmethod
+    def compress(data: bytes) -> bytes:
+        return data
+
+    @staticmethod
+    def flush() -> bytes:
+        return b""
+
+
+def write_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, head: bytes, middle: DeflatedPiece,
+                tail: bytes) -> None:
+    """Add the entry ``head + middle + tail`` to ``archive`` (deflated, zip64), compressing
+    only ``head`` and ``tail``: ``middle`` is copied as it was compressed."""
+    crc = crc32_combine(crc32_combine(zlib.crc32(head), middle.crc, middle.length), zlib.crc32(tail), len(tail))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(info, "w", force_zip64=True) as writing:
+        # zipfile has no way to add data that is already compressed. Its entry writer
+        # (_ZipWriteFile, unchanged from Python 3.6 to 3.13) compresses through _compressor and
+        # records _crc and _file_size, which close() writes into the headers: the compressor
+        # is replaced by a pass-through and the two figures set to those of the plain entry.
+        writing._compressor = _AlreadyDeflated()
+        for piece in itertools.chain([_deflated(head, last=False)], middle.compressed(),
+                                     [_deflated(tail, last=True)]):
+            writing.write(piece)
+        writing._crc = crc
+        writing._file_size = len(head) + middle.length + len(tail)

@@ -118,6 +118,9 @@ def write_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, head: bytes, mi
         # (_ZipWriteFile, unchanged from Python 3.6 to 3.13) compresses through _compressor and
         # records _crc and _file_size, which close() writes into the headers: the compressor
         # is replaced by a pass-through and the two figures set to those of the plain entry.
+        if not all(hasattr(writing, name) for name in ("_compressor", "_crc", "_file_size")):
+            raise RuntimeError("this Python's zipfile cannot be given deflated data (cs-audit needs "
+                               "zipfile._ZipWriteFile as in Python 3.6-3.13)")
         writing._compressor = _AlreadyDeflated()
         for piece in itertools.chain([_deflated(head, last=False)], middle.compressed(),
                                      [_deflated(tail, last=True)]):

@@ -556,3 +556,17 @@ def test_times_become_the_serial_numbers_openpyxl_gives_them(moment, mac_epoch):
     epoch = CALENDAR_MAC_1904 if mac_epoch else CALENDAR_WINDOWS_1900
     maker = RowMaker(None, xlsx_cells.CellCleaning(), epoch)
     assert repr(maker._serial(moment)) == repr(to_excel(moment, epoch))
+
+
+def test_the_workbook_gets_the_permissions_of_any_new_file(samples_report, tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        write_xlsx(samples_report, tmp_path / "r.xlsx")
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(previous)
+    mode = stat.S_IMODE((tmp_path / "r.xlsx").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o644

@@ -411,6 +411,8 @@ def splice_rows(path: Path | str, spools: dict[str, RowSpool]) -> None:
                     at = min((place for place in (sheet.find(tag, cut) for tag in _AFTER_HYPERLINKS)
                               if place >= 0), default=sheet.rindex(b"</worksheet>"))
                 write_entry(target, info, sheet[:cut], spool.finish(), sheet[cut:at] + links + sheet[at:])
+        # mkstemp makes the file private (0600); the workbook keeps the mode it was saved with.
+        shutil.copymode(path, temporary)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

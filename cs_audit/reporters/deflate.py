@@ -39,23 +39,18 @@ def crc32_combine(first: int, second: int, second_length: int) -> int:
     """The CRC-32 of A+B from ``first`` = crc32(A), ``second`` = crc32(B) and len(B)."""
     if second_length <= 0:
         return first
-    # The operator that appends one zero bit to a CRC, then squared into 2, 4, 8… zero bits.
-    odd = [0xEDB88320] + [1 << bit for bit in range(31)]
-    even = _gf2_square(odd)
-    odd = _gf2_square(even)
+    # The operator that appends one zero bit to a CRC, squared into one zero byte; then, for
+    # each bit of the length, applied if the bit is set and squared again (2, 4, 8… bytes).
+    zeros = [0xEDB88320] + [1 << bit for bit in range(31)]
+    for _ in range(3):
+        zeros = _gf2_square(zeros)
     while True:
-        even = _gf2_square(odd)
         if second_length & 1:
-            first = _gf2_times(even, first)
+            first = _gf2_times(zeros, first)
         second_length >>= 1
         if not second_length:
             break
-        odd = _gf2_square(even)
-        if second_length & 1:
-            first = _gf2_times(odd, first)
-        second_length >>= 1
-        if not second_length:
-            break
+        zeros = _gf2_square(zeros)
     return first ^ second
 
 

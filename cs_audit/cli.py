@@ -17,7 +17,7 @@ import click
 
 from cs_audit import __version__
 from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
-from cs_audit.parsers import INPUT_FORMATS, collect_paths, stream_file
+from cs_audit.parsers import INPUT_FORMATS, MAPPED_FORMATS, collect_paths, stream_file
 from cs_audit.parsers.columns import ColumnMap, ColumnMapError, parse_map_option
 from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.json_report import SCHEMA
@@ -130,6 +130,16 @@ def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -
             where = f"{summary.path}:{problem.line}" if problem.line else summary.path
             click.echo(f"warning: {where}: {show(problem.reason)}", err=True)
             shown += 1
+
+
+def _warn_unmapped(inputs: Sequence[InputSummary], column_map_spec: str | None) -> None:
+    """Say which files were read in a platform layout, where --map does not apply."""
+    if not column_map_spec:
+        return
+    for summary in inputs:
+        if summary.readable and summary.format not in MAPPED_FORMATS:
+            click.echo(f"warning: {summary.path}: read as {summary.format}, whose columns are fixed: "
+                       f"--map applies only to {'/'.join(MAPPED_FORMATS)} files and was not used", err=True)
 
 
 def _with_progress(results: Iterator[_Item], quiet: bool) -> Iterator[_Item]:
@@ -444,6 +454,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     inputs = _run(auditor, stream, outputs, stdout_format, gate, quiet, jobs, mask=not no_mask, lang=lang)
     if not quiet:
         _warn_problems(inputs, masker(not no_mask))
+        _warn_unmapped(inputs, column_map_spec)
 
     code, reasons = gate.verdict()
     for reason in reasons:
@@ -601,6 +612,7 @@ def review(paths: tuple[Path, ...], conversation_id: str, rubric_ref: str, input
 
     rubric = _load_rubric_or_fail(rubric_ref)
     inputs, conversations = read_inputs(paths, input_format, encoding, column_map_spec)
+    _warn_unmapped(inputs, column_map_spec)
     matches = [c for c in conversations if c.id == conversation_id]
     if not matches:
         sample = ", ".join(c.id for c in conversations[:10])

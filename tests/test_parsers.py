@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from cs_audit.parsers import collect_paths, parse_file, sniff_format
 from cs_audit.parsers.records import parse_timestamp
 from cs_audit.parsers.text import EncodingProblem, decode_bytes
-from conftest import HEADER, csv_text, write_csv
+from conftest import HEADER, REPO, csv_text, write_csv
 
 ROWS = [
     ("C1", "2024-04-15 10:00:00", "buyer", "张三", "在吗，这件有货吗"),
@@ -458,3 +458,18 @@ def test_a_real_utf32_file_is_still_read_as_utf32():
     utf16 = "\x00a,b\n".encode("utf-16")
     assert decode_bytes(utf16) == ("\x00a,b\n", "utf-16")
     assert sniff_text(utf16) == "\x00a,b\n"
+
+
+def test_a_map_given_for_a_platform_layout_is_said_to_be_unused(run_cli, tmp_path):
+    canonical = write_csv(tmp_path / "o.csv", OTHER_ROWS, header=OTHER_HEADER)
+    platform = REPO / "samples" / "pdd_records.json"
+    spec = "conversation_id=会话编号,role=发送方,text=消息内容,role.buyer=用户,role.agent=商家客服"
+    result = run_cli("audit", canonical, platform, "--map", spec, "--format", "none")
+    assert result.exit_code in (0, 1), result.stderr
+    assert (f"warning: {platform}: read as pdd-json, whose columns are fixed: --map applies only "
+            "to csv/jsonl/xlsx files and was not used") in result.stderr
+    assert f"warning: {canonical}: read as" not in result.stderr
+    assert "--map" not in run_cli("audit", platform, "--format", "none").stderr
+    assert "--map" not in run_cli("audit", platform, "--map", spec, "--format", "none", "-q").stderr
+    review = run_cli("review", platform, "--conversation", "PDDJ-0001", "--map", spec)
+    assert f"warning: {platform}: read as pdd-json" in review.stderr

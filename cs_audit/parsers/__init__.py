@@ -96,6 +96,8 @@ FORMATS: tuple[InputFormat, ...] = (
 PARSERS: dict[str, StreamFunction] = {fmt.name: fmt.stream for fmt in FORMATS}
 EXTENSIONS = {extension: fmt.name for fmt in FORMATS for extension in fmt.extensions}
 INPUT_FORMATS = ("auto", *PARSERS)
+# The formats whose columns and role values --map renames; the platform layouts are fixed.
+MAPPED_FORMATS = ("csv", "jsonl", "xlsx")
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ import itertools
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from pathlib import Path
 
 import click
@@ -26,6 +25,7 @@ from cs_audit.rubric import Rubric, RubricError, load_rubric
 if TYPE_CHECKING:
     from cs_audit.audit import Auditor
     from cs_audit.reporters import Shown
+    from cs_audit.reporters.deflate import DeflatedText
     from cs_audit.reporters.junit import ConversationCase
     from cs_audit.reporters.xlsx import ConversationRows, RowRenderer, WorkbookRows
 
@@ -184,6 +184,7 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
     from cs_audit.aggregate import TotalsBuilder
     from cs_audit.parallel import audit_and_apply
     from cs_audit.reporters import Shown
+    from cs_audit.reporters.deflate import DeflatedText
     from cs_audit.reporters.json_report import entry_line, write_document
 
     rubric = auditor.rubric
@@ -192,8 +193,10 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
     wants_json = stdout_format == "json" or any(output_format(o) in ("json", "jsonl") for o in outputs)
     builder = TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
     with contextlib.ExitStack() as stack:
-        spool = (stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n"))
-                 if wants_json else None)
+        spool = None
+        if wants_json:
+            spool = DeflatedText()
+            stack.callback(spool.close)
         workbook_rows = None
         if any(output_format(o) == "xlsx" for o in outputs):
             from cs_audit.reporters.xlsx import RowRenderer, WorkbookRows
@@ -205,8 +208,7 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
         for result, (line, rows) in _with_progress(
                 audit_and_apply(auditor, stream.conversations(), made, jobs), quiet):
             if spool is not None:
-                spool.write(line)
-                spool.write("\n")
+                spool.write(line + "\n")
             if workbook_rows is not None:
                 workbook_rows.add(rows)
             kept.add(result)
@@ -257,15 +259,13 @@ class _KeptForReports:
 
 
 class _SpooledLines:
-    """The encoded entries kept in a spool file, read from the start each time (one per report)."""
+    """The encoded entries kept compressed, read from the start each time (one per report)."""
 
-    def __init__(self, spool: IO[str]) -> None:
+    def __init__(self, spool: DeflatedText) -> None:
         self._spool = spool
 
     def __iter__(self) -> Iterator[str]:
-        self._spool.seek(0)
-        for line in self._spool:
-            yield line.removesuffix("\n")
+        return self._spool.split("\n")
 
 
 class _MadeInWorkers:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import zipfile
 import zlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cs_audit.reporters.deflate import DeflatedPiece, crc32_combine, write_entry
+from cs_audit.reporters.deflate import DeflatedPiece, DeflatedText, crc32_combine, write_entry
 
 
 @given(first=st.binary(max_size=300), second=st.binary(max_size=300))
@@ -56,3 +57,39 @@ def test_a_large_entry_is_compressed(tmp_path):
         assert info.compress_type == zipfile.ZIP_DEFLATED
         assert info.compress_size < info.file_size / 20
         assert archive.read("sheet.xml") == b"<sheetData>" + row * 20_000 + b"</sheetData>"
+
+
+@settings(max_examples=60, deadline=None)
+@given(pieces=st.lists(st.text(alphabet=st.characters(blacklist_characters="\x01"), max_size=300), max_size=40),
+       separator=st.sampled_from(["\n", "\x01"]))
+def test_text_kept_compressed_reads_back_piece_by_piece(pieces, separator):
+    pieces = [piece.replace(separator, "") for piece in pieces]
+    kept = DeflatedText()
+    for piece in pieces:
+        kept.write(piece + separator)
+    try:
+        assert list(kept.split(separator)) == pieces
+        assert list(kept.split(separator)) == pieces  # read again, for a second report
+    finally:
+        kept.close()
+
+
+def test_text_kept_compressed_across_many_chunks():
+    lines = [f"{number} 亲，在的呢，请问有什么可以帮您？" * (number % 7 + 1) for number in range(40_000)]
+    kept = DeflatedText()
+    for line in lines:
+        kept.write(line + "\n")
+    try:
+        assert list(kept.split("\n")) == lines
+        assert kept._file.tell() < sum(len(line.encode("utf-8")) for line in lines) / 5
+    finally:
+        kept.close()
+
+
+def test_text_cannot_grow_once_read():
+    kept = DeflatedText()
+    kept.write("a\n")
+    assert list(kept.split("\n")) == ["a"]
+    with pytest.raises(ValueError, match="has been read"):
+        kept.write("b\n")
+    kept.close()

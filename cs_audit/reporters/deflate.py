@@ -1,5 +1,7 @@
-"""A zip entry deflated in pieces: a large sheet's rows are compressed while the audit runs,
-and its head and tail (known only when the workbook is saved) around them at the end.
+"""Data kept deflated in temporary files while an audit runs: the JSON entries and the rows
+waiting for a sheet (``DeflatedText``), and a large sheet's rows as one piece of its zip entry
+(``DeflatedPiece``), whose head and tail (known only when the workbook is saved) are compressed
+around them at the end.
 
 Deflate streams can be concatenated when every piece but the last ends on a byte boundary
 without the final-block bit (``Z_SYNC_FLUSH``), as pigz does; the CRC-32 of the whole entry is
@@ -8,6 +10,7 @@ combined from the pieces' CRCs (zlib's ``crc32_combine``, which Python's zlib do
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import tempfile
 import zlib
@@ -18,6 +21,9 @@ from collections.abc import Iterator
 _LEVEL = zlib.Z_DEFAULT_COMPRESSION
 _RAW = -zlib.MAX_WBITS
 _CHUNK = 1 << 20
+# Temporary text is compressed fast: it is read back once or twice, then deleted.
+_TEXT_LEVEL = 1
+_TEXT_AT_ONCE = 1 << 16
 
 
 def _gf2_times(matrix: list[int], vector: int) -> int:
@@ -80,6 +86,55 @@ class DeflatedPiece:
         self._file.seek(0)
         while chunk := self._file.read(_CHUNK):
             yield chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class DeflatedText:
+    """Text kept compressed in a temporary file: appended to, then read back (any number of
+    times) as the pieces between separators. About an eighth of the disk (or, where the
+    temporary folder is a tmpfs, of the memory) the text itself would take."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._compressor: zlib._Compress | None = zlib.compressobj(_TEXT_LEVEL)
+        self._waiting: list[str] = []
+        self._waiting_length = 0
+
+    def write(self, text: str) -> None:
+        """Append ``text`` (not once the text has been read)."""
+        if self._compressor is None:
+            raise ValueError("the text has been read; nothing can be added")
+        self._waiting.append(text)
+        self._waiting_length += len(text)
+        if self._waiting_length >= _TEXT_AT_ONCE:
+            self._compress_waiting()
+
+    def _compress_waiting(self) -> None:
+        if self._waiting and self._compressor is not None:
+            self._file.write(self._compressor.compress("".join(self._waiting).encode("utf-8")))
+        self._waiting.clear()
+        self._waiting_length = 0
+
+    def split(self, separator: str) -> Iterator[str]:
+        """The pieces of the text between ``separator``s, and after the last one if not empty."""
+        if self._compressor is not None:
+            self._compress_waiting()
+            self._file.write(self._compressor.flush())
+            self._compressor = None
+        self._file.flush()
+        self._file.seek(0)
+        decompressor = zlib.decompressobj()
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        rest = ""
+        while chunk := self._file.read(_CHUNK):
+            *pieces, rest = (rest + decoder.decode(decompressor.decompress(chunk))).split(separator)
+            yield from pieces
+        *pieces, rest = (rest + decoder.decode(decompressor.flush(), final=True)).split(separator)
+        yield from pieces
+        if rest:
+            yield rest
 
     def close(self) -> None:
         self._file.close()

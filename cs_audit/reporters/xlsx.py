@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +38,7 @@ from cs_audit.rubric import Rubric
 from cs_audit.reporters import Report, Shown
 from cs_audit.reporters.xlsx_cells import CellCleaning, display_width, rich_text_cell, text_cell, text_value
 from cs_audit.reporters.xlsx_labels import labels_for
+from cs_audit.reporters.deflate import DeflatedText
 from cs_audit.reporters.xlsx_rows import (Look, Marked, RowMaker, RowSpool, StyleIds, Styled, splice_rows,
                                           style_array)
 
@@ -648,7 +648,7 @@ class WorkbookRows:
         self._transcripts_title = sheets["transcripts"]
         self.conversations = _SpooledTable()
         self.transcripts = _SpooledTable()
-        self._findings = [tempfile.TemporaryFile("w+", encoding="utf-8", newline="") for _ in SEVERITY_RANK]
+        self._findings = [DeflatedText() for _ in SEVERITY_RANK]
         self._placed_findings: _SpooledTable | None = None
         self._link_column = get_column_letter(len(_conversation_columns(renderer.showing.words,
                                                                         renderer.showing.kpi_ids)))
@@ -689,12 +689,8 @@ class WorkbookRows:
         if self._placed_findings is None:
             table = _SpooledTable()
             for waiting in self._findings:
-                waiting.seek(0)
-                rest = ""
-                while chunk := waiting.read(1 << 20):
-                    *rows, rest = (rest + chunk).split("\x01")
-                    for row in rows:
-                        table.place(row)
+                for row in waiting.split("\x01"):
+                    table.place(row)
                 waiting.close()
             self._placed_findings = table
         return self._placed_findings

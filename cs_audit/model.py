@@ -42,12 +42,13 @@ def slot_constructor(cls: type[_Record]) -> Callable[..., _Record]:
     names = tuple(item.name for item in fields(cls))  # type: ignore[arg-type]
     slots = [vars(cls).get(name) for name in names]
     if (hasattr(cls, "__post_init__") or not all(item.init for item in fields(cls))  # type: ignore[arg-type]
-            or not all(isinstance(slot, MemberDescriptorType) for slot in slots)):
+            or not all(isinstance(slot, MemberDescriptorType) for slot in slots)
+            or any(name.startswith("_") for name in names)):  # the generated code's own names
         return cls
     # Generated, as dataclasses generate __init__: one call per field, no loop.
     setters = {f"_set_{name}": slot.__set__ for name, slot in zip(names, slots)}
-    body = "".join(f"    _set_{name}(made, {name})\n" for name in names)
-    source = f"def make({', '.join(names)}):\n    made = _new(_cls)\n{body}    return made\n"
+    body = "".join(f"    _set_{name}(_made, {name})\n" for name in names)
+    source = f"def make({', '.join(names)}):\n    _made = _new(_cls)\n{body}    return _made\n"
     namespace: dict = {"_new": object.__new__, "_cls": cls, **setters}
     exec(source, namespace)  # noqa: S102 - the source is built from the class's field names
     make = namespace["make"]

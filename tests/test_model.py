@@ -58,3 +58,17 @@ def test_every_pickled_domain_type_is_made_by_setting_slots():
         assert cls.from_fields is not cls, cls.__name__
         assert cls.from_fields.__qualname__ == f"{cls.__name__}.from_fields"
     assert model.Message.from_fields(0, "buyer", "在吗", datetime(2026, 1, 1), "", 2).text == "在吗"
+
+
+def test_field_names_cannot_clash_with_the_generated_code():
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Plain:
+        made: int
+        cls: str
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Private:
+        _made: int
+
+    assert slot_constructor(Plain)(1, "x") == Plain(1, "x")
+    assert slot_constructor(Private) is Private

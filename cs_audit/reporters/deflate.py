@@ -113,7 +113,8 @@ class DeflatedText:
 
     def _compress_waiting(self) -> None:
         if self._waiting and self._compressor is not None:
-            self._file.write(self._compressor.compress("".join(self._waiting).encode("utf-8")))
+            # surrogatepass: any str comes back as it was written, even a lone surrogate.
+            self._file.write(self._compressor.compress("".join(self._waiting).encode("utf-8", "surrogatepass")))
         self._waiting.clear()
         self._waiting_length = 0
 
@@ -126,7 +127,7 @@ class DeflatedText:
         self._file.flush()
         self._file.seek(0)
         decompressor = zlib.decompressobj()
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
         rest = ""
         while chunk := self._file.read(_CHUNK):
             *pieces, rest = (rest + decoder.decode(decompressor.decompress(chunk))).split(separator)

@@ -89,7 +89,7 @@ def _kpi_format(settings_or_id: KpiSettings | str) -> str:
 
 
 def _kpi_look(kpi_id: str) -> Look:
-    return IN_SECONDS if kpi_id.endswith("_s") else AS_PERCENT
+    return IN_SECONDS if _kpi_format(kpi_id) == SECONDS else AS_PERCENT
 
 
 def _kpi_lower_is_better(settings: KpiSettings) -> bool:

@@ -96,11 +96,6 @@ class Marked(NamedTuple):
 _KINDS = {str: None, type(None): None, int: 0, float: 0.0, datetime: datetime(2000, 1, 1)}
 
 
-def _kind(value: Any) -> type:
-    kind = type(value)
-    return bool if kind is bool else kind
-
-
 def _escape(value: str) -> str:
     """Text content as libxml2 escapes it: markup characters and carriage returns. Characters
     beyond ASCII stay themselves (UTF-8) where openpyxl writes character references: a sheet of
@@ -110,8 +105,7 @@ def _escape(value: str) -> str:
 
 def _escape_attribute(value: str) -> str:
     """An attribute value as libxml2 escapes it (double-quoted), UTF-8 as in ``_escape``."""
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
+    return _escape(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
 def _number(value: Any) -> str:
@@ -126,7 +120,7 @@ def _number(value: Any) -> str:
 class StyleIds:
     """The workbook style id of each (kind of value, look, quote prefix) a made row can use.
 
-    Registered up front, in a fixed order, in every workbook (``register``): a row made in a
+    Registered up front, in a fixed order, in every workbook (the constructor): a row made in a
     worker process then names the same styles as the workbook written later, and as openpyxl
     itself when it writes the same cells (it finds them already registered).
     """
@@ -146,11 +140,6 @@ class StyleIds:
     def same_as(self, other: StyleIds) -> bool:
         """Whether both name the same styles (registered alike in their workbooks)."""
         return self.looks == other.looks and self._ids == other._ids
-
-    def attribute(self, kind: type, look: Look, quoted: bool = False) -> str:
-        """The cell's ``s="…"`` attribute (with its leading space), or "" for no style."""
-        style = self._ids.get((kind, id(look), quoted))
-        return "" if style is None else f' s="{style}"'
 
     def id_of(self, kind: type, look: Look, quoted: bool = False) -> int | None:
         """The style id, or None for a cell without style."""
@@ -234,8 +223,8 @@ class RowMaker:
             inner = value.value
             if type(inner) is datetime and inner.tzinfo is None and value.look.number_format:
                 # Every message has its time: the most frequent styled cell, written directly.
-                style = self.styles.attribute(datetime, value.look)
-                return f'<c r="{coordinate}"{style} t="n"><v>{_number(self._serial(inner))}</v></c>'
+                head = self._head(coordinate, datetime, value.look, False, "n")
+                return f"{head}<v>{_number(self._serial(inner))}</v></c>"
             keep = inner is None or (type(inner) is str and len(inner) <= REPEATED_TEXT_LENGTH)
         elif kind is str:
             keep = len(value) <= REPEATED_TEXT_LENGTH
@@ -309,7 +298,7 @@ class RowMaker:
             return self._head(coordinate, type(None), look, False, "n") + "</c>"
         if look.plain and not look.number_format:
             return self._fresh(coordinate, value, type(value))
-        kind = _kind(value)
+        kind = type(value)
         if isinstance(value, (datetime, date, time, timedelta)):
             if getattr(value, "tzinfo", None):
                 raise TypeError("Excel does not support timezones in datetimes")

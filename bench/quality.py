@@ -176,7 +176,7 @@ CHAT_VERDICTS: list[tuple[str, Callable[[dict], bool | None], Callable[[dict], b
 
 # Message-level verdicts: (title, gold indices key, categories, roles of the flagged message).
 MESSAGE_VERDICTS = [
-    ("rude or dismissive agent message", "rude_agent", "tone.rude", ("agent", "bot")),
+    ("rude or dismissive agent message (message)", "rude_agent", "tone.rude", ("agent", "bot")),
     ("buyer escalation (message)", "escalation", "buyer.escalation", ("buyer",)),
 ]
 
@@ -206,6 +206,11 @@ def measure(name: str, gold: Sequence[GoldChat], audited: dict[str, dict],
             moods: Sequence[dict], message_scores: dict[tuple[str, int], float],
             satisfaction: dict[str, float]) -> HalfFigures:
     figures = HalfFigures(name, chats=len(gold))
+    for title, *_ in CHAT_VERDICTS:
+        figures.tally(title)
+    for title, *_ in MESSAGE_VERDICTS:
+        figures.tally(title)
+        figures.tally(title.replace("(message)", "(chat)"))
     scores, overall = [], []
     stc_scores, stc_s, stc_last = [], [], []
     for chat in gold:

@@ -174,6 +174,19 @@ def bundled_lexicon_dir() -> Path:
     return data_dir("lexicons")
 
 
+def lexicon_fingerprint(folder: Path | str | None = None) -> str:
+    """A hash of the lexicon files of ``folder`` (default: bundled), names and contents.
+
+    What was compiled from a folder is keyed by this, never by the folder's path: a shop's
+    edited copy, or an edit made since, never gets the tables of another set of lists.
+    """
+    from cs_audit.cache import fingerprint
+
+    root = Path(folder) if folder is not None else bundled_lexicon_dir()
+    files = sorted(path for path in root.glob("*.txt") if path.is_file())
+    return fingerprint([part for path in files for part in (path.name, path)])
+
+
 def lexicon_path(name: str, folder: Path | str | None = None) -> Path:
     """Path of lexicon ``name`` (file name without ``.txt``) in ``folder`` (default: bundled)."""
     return (Path(folder) if folder is not None else bundled_lexicon_dir()) / f"{name}.txt"

@@ -40,6 +40,7 @@ from cs_audit.lexicon import (
 from cs_audit.model import Conversation, Detection
 
 CATEGORY = "buyer.escalation"
+ESCALATION_LEXICON = "escalation"
 KINDS = ("complaint", "review", "regulator", "chargeback", "manager", "legal")
 CONTEXT_ROLES = (
     "@negation", "@filler", "@benign", "@ref_before", "@ref_after", "@resolved", "@question",
@@ -100,7 +101,7 @@ class EscalationDetector:
 
         Raises ``LexiconError`` naming file and line for an unknown role or field.
         """
-        path = Path(lexicon) if lexicon is not None else lexicon_path("escalation")
+        path = Path(lexicon) if lexicon is not None else lexicon_path(ESCALATION_LEXICON)
         self._automaton = ahocorasick.Automaton()
         rules_by_phrase: dict[str, list[_Rule]] = {}
         # Every line is read even after a bad one, so one run lists every bad line.

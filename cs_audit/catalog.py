@@ -89,15 +89,17 @@ def documented_categories(folder: Path | str | None = None) -> list[str]:
 def load_doc(category: str, folder: Path | str | None = None) -> CategoryDoc:
     """Read a category's documentation. Raises LexiconError (file and line)."""
     path = _doc_path(category, folder)
-    text = "\n".join(read_lines(path))
+    lines = read_lines(path)
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads("".join(line + "\n" for line in lines))
     except tomllib.TOMLDecodeError as error:
-        # tomllib (3.11) gives the position only inside its message: "(at line 3, column 5)".
+        # tomllib (3.11) gives the position only inside its message: "(at line 3, column 5)"
+        # or "(at end of document)".
         found = re.search(r"\(at line (\d+), column \d+\)", str(error))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-        raise LexiconError.at(path, int(found.group(1)) if found else None,
-                              f"invalid TOML: {message}") from None
+        line = int(found.group(1)) if found else len(lines) or None
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(error))
+        raise LexiconError.at(path, line, f"invalid TOML: {message}; strings are "
+                                          '"quoted" on one line') from None
     missing = [key for key in DOC_KEYS if not isinstance(data.get(key), str)]
     if missing:
         raise LexiconError.at(path, None, f"missing text for {', '.join(missing)}; "

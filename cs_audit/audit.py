@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from pathlib import Path
 
 from cs_audit.analysis.response import AcknowledgementMatcher, response_metrics, timed_turns, turn_records
 from cs_audit.analysis.detectors import Detectors, detect_all
@@ -12,26 +13,57 @@ from cs_audit.analysis.kpis import kpi_counts
 from cs_audit.analysis.response import buyer_turns
 from cs_audit.analysis.sentiment import SentimentModel
 from cs_audit.checks import ConversationFacts
+from cs_audit.lexicon import ProblemList, bundled_lexicon_dir, lexicon_fingerprint
 from cs_audit.model import Conversation, ConversationResult
 from cs_audit.rubric import Rubric
 from cs_audit.scoring import score_conversation
 
 
+def shared_models(lexicon_dir: Path | str | None = None
+                  ) -> tuple[AcknowledgementMatcher, Detectors, SentimentModel, DisputeAnalyzer]:
+    """The lexicon-built models of ``lexicon_dir`` (default: bundled) and the sentiment model.
+
+    Raises LexiconError listing every problem of the folder's files.
+    """
+    folder = Path(lexicon_dir) if lexicon_dir is not None else bundled_lexicon_dir()
+    # Keyed by content, not path: a folder edited since, or another shop's copy, is built anew.
+    acknowledgements, detectors, disputes = _lexicon_models(lexicon_fingerprint(folder), str(folder))
+    return acknowledgements, detectors, _sentiment_model(), disputes
+
+
 @functools.cache
-def _shared_models() -> tuple[AcknowledgementMatcher, Detectors, SentimentModel, DisputeAnalyzer]:
-    # Lexicons and models are immutable once loaded and cost seconds (snownlp's model alone
-    # ~3 s): one copy per process, whatever the number of rubrics or audits.
-    detectors = Detectors.build()
+def _lexicon_models(_fingerprint: str, folder: str
+                    ) -> tuple[AcknowledgementMatcher, Detectors, DisputeAnalyzer]:
+    # Lexicons are immutable once loaded and compiling them costs seconds: one copy per
+    # process and folder content, whatever the number of rubrics or audits.
+    problems = ProblemList()
+    with problems.gathered():
+        acknowledgements = AcknowledgementMatcher(folder)
+    with problems.gathered():
+        detectors = Detectors.build(folder)
+    with problems.gathered():
+        disputes = DisputeAnalyzer(folder)
+    problems.raise_if_any()
     detectors.load_everything()
-    return AcknowledgementMatcher(), detectors, SentimentModel(), DisputeAnalyzer()
+    return acknowledgements, detectors, disputes
+
+
+@functools.cache
+def _sentiment_model() -> SentimentModel:
+    # snownlp's model alone takes ~3 s to load; it does not depend on the lexicons.
+    return SentimentModel()
 
 
 class Auditor:
     """Holds what is loaded once (lexicons, models, the rubric) and audits conversations."""
 
-    def __init__(self, rubric: Rubric):
+    def __init__(self, rubric: Rubric, lexicon_dir: Path | str | None = None):
+        """``lexicon_dir``: the lexicon folder to build the detectors from; default the rubric's
+        ``lexicons`` key, else the bundled lexicons. Raises LexiconError for a bad folder."""
         self.rubric = rubric
-        self.acknowledgements, self.detectors, self.sentiment, self.disputes = _shared_models()
+        self.lexicon_dir = lexicon_dir if lexicon_dir is not None else rubric.lexicons
+        self.acknowledgements, self.detectors, self.sentiment, self.disputes = shared_models(
+            self.lexicon_dir)
 
     def audit(self, conversation: Conversation) -> ConversationResult:
         """Analyse and score one conversation."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from cs_audit import __version__
+from cs_audit.lexicon import LexiconError, LexiconProblem
 from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
 from cs_audit.parsers import INPUT_FORMATS, MAPPED_FORMATS, collect_paths, stream_file
 from cs_audit.parsers.columns import ColumnMap, ColumnMapError, parse_map_option
@@ -43,6 +44,47 @@ class UserError(click.ClickException):
     """A mistake the user can fix (bad rubric, unreadable input): message, then exit 2."""
 
     exit_code = EXIT_USAGE
+
+
+class LexiconUserError(UserError):
+    """Bad lexicon files: each problem as ``path:line: message`` and the offending line, exit 2."""
+
+    def __init__(self, error: LexiconError) -> None:
+        super().__init__(str(error))
+        self.problems = error.problems
+
+    def show(self, file=None) -> None:
+        for line in problem_lines(self.problems):
+            click.echo(line, err=True)
+
+
+def problem_lines(problems: Sequence[LexiconProblem]) -> Iterator[str]:
+    """Each problem as ``path:line: message``, then the offending line as it stands in the file."""
+    for problem in problems:
+        yield f"{problem}"
+        offending = problem.source_line()
+        if offending is not None:
+            yield f"    {offending.strip()}"
+
+
+class CommandGroup(click.Group):
+    """A click group whose commands report bad lexicon files as a user error, wherever the
+    files are read (the rubric's folder, --lexicons, explain's example tables)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LexiconError as error:
+            raise LexiconUserError(error) from None
+
+
+def lexicons_option(command: Callable) -> Callable:
+    """--lexicons DIR: build the detectors from another lexicon folder."""
+    return click.option(
+        "--lexicons", "lexicon_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+        metavar="DIR",
+        help="Lexicon folder to detect with, instead of the rubric's `lexicons` or the bundled "
+             "one (make one with `cs-audit lexicon copy DIR`).")(command)
 
 
 def _load_rubric_or_fail(reference: str) -> Rubric:
@@ -396,7 +438,7 @@ def read_inputs(paths: Sequence[Path], input_format: str, encoding: str,
     return stream.summaries, conversations
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cs-audit")
 def main() -> None:
     """Audit e-commerce customer-service chat logs: response times, politeness,
@@ -426,15 +468,16 @@ def main() -> None:
               help="An earlier JSON report: failed checks already in it (same conversation and "
                    "rule) do not count for --fail-on.")
 @click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
+@lexicons_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no input-problem warnings.")
 def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], stdout_format: str,
           fail_under: float | None, fail_on: str, input_format: str, encoding: str,
           column_map_spec: str | None, lang: str, jobs: int, baseline: Path | None,
-          no_mask: bool, quiet: bool) -> None:
+          no_mask: bool, lexicon_dir: Path | None, quiet: bool) -> None:
     """Audit chat exports in PATHS (files, or folders walked recursively in sorted order).
 
     Exit status: 0 when no gate failed, 1 when --fail-under or --fail-on failed, 2 for usage
-    errors, an invalid rubric, or when no input could be read at all.
+    errors, an invalid rubric or lexicon file, or when no input could be read at all.
     """
     for output in outputs:
         if output_format(output) is None:
@@ -449,7 +492,7 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     stream = open_inputs(paths, input_format, encoding, column_map_spec)
     from cs_audit.audit import Auditor  # deferred: loads the models, which --help never needs
 
-    auditor = Auditor(rubric)
+    auditor = Auditor(rubric, lexicon_dir)
     gate = Gate(fail_under, fail_on, known_failures)
     inputs = _run(auditor, stream, outputs, stdout_format, gate, quiet, jobs, mask=not no_mask, lang=lang)
     if not quiet:
@@ -462,16 +505,19 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     sys.exit(code)
 
 
-def _explain_category(category: str) -> str:
-    from cs_audit.catalog import examples_path, load_doc, load_examples
+def _explain_category(category: str, lexicon_dir: Path | None = None) -> str:
+    from cs_audit.catalog import documented_categories, examples_path, load_doc, load_examples
 
-    doc = load_doc(category)
+    # A folder made by hand may hold only word lists: its documentation is then the bundled one.
+    doc = load_doc(category, lexicon_dir if category in documented_categories(lexicon_dir) else None)
     lines = [f"{category} — {doc.title}", "", "What it looks for:", f"  {doc.looks_for}", "",
              "Why it matters:", f"  {doc.why}"]
     if doc.instead:
         lines += ["", "Instead:", f"  {doc.instead}"]
-    if examples_path(category).exists():
-        examples = load_examples(category)
+    if lexicon_dir is not None:
+        lines += ["", f"Lexicons: {lexicon_dir}"]
+    if examples_path(category, lexicon_dir).exists():
+        examples = load_examples(category, lexicon_dir)
         for label, heading in (("fire", "Fires on:"), ("pass", "Does not fire on:")):
             chosen = [e for e in examples if e.label == label][:EXPLAIN_EXAMPLES]
             lines += ["", heading] + [f"  [{e.role}] {e.text}" for e in chosen]
@@ -526,17 +572,20 @@ def _explain_kpi(rubric: Rubric, kpi_id: str) -> str | None:
 @main.command()
 @click.argument("identifier", metavar="ID")
 @click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
-              help="Rubric whose checks ID may name.")
-def explain(identifier: str, rubric_ref: str) -> None:
+              help="Rubric whose checks ID may name (and whose `lexicons` folder holds the examples).")
+@lexicons_option
+def explain(identifier: str, rubric_ref: str, lexicon_dir: Path | None) -> None:
     """Explain a detection category (e.g. tone.rude), a rubric check (e.g. first_reply) or a
     platform KPI (e.g. taobao.reply_3min_rate, with --rubric taobao): what it looks for, why
-    it matters, and examples that fire and that do not."""
+    it matters, and examples that fire and that do not (from --lexicons DIR when given)."""
     from cs_audit.catalog import documented_categories
 
-    if identifier in documented_categories():
-        click.echo(_explain_category(identifier))
-        return
     rubric = _load_rubric_or_fail(rubric_ref)
+    if lexicon_dir is None:
+        lexicon_dir = rubric.lexicons
+    if identifier in documented_categories():
+        click.echo(_explain_category(identifier, lexicon_dir))
+        return
     text = _explain_check(rubric, identifier) or _explain_kpi(rubric, identifier)
     if text is None:
         known = ", ".join(documented_categories() + [c.id for c in rubric.checks]
@@ -555,7 +604,10 @@ def rules(rubric_ref: str) -> None:
     rubric = _load_rubric_or_fail(rubric_ref)
     click.echo(f"{rubric.name} ({rubric.source}): {rubric.description}".rstrip(": "))
     click.echo(f"pass at {rubric.pass_score:g}; service hours {rubric.service_hours_text or 'always'}; "
-               f"slow after {rubric.slow_after_s:g} s\n")
+               f"slow after {rubric.slow_after_s:g} s")
+    if rubric.lexicons is not None:
+        click.echo(f"lexicons: {rubric.lexicons}")
+    click.echo("")
     rows = [[c.id, c.kind, c.severity, f"{c.points:g}", c.title] for c in rubric.checks]
     click.echo(tabulate(rows, headers=["check", "kind", "severity", "points", "looks for"],
                         disable_numparse=True))
@@ -603,8 +655,10 @@ def rubric_show(name: str) -> None:
               help="Colour the transcript; default: only when standard output is a terminal "
                    "and NO_COLOR is not set.")
 @click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
+@lexicons_option
 def review(paths: tuple[Path, ...], conversation_id: str, rubric_ref: str, input_format: str,
-           encoding: str, column_map_spec: str | None, colour: bool | None, no_mask: bool) -> None:
+           encoding: str, column_map_spec: str | None, colour: bool | None, no_mask: bool,
+           lexicon_dir: Path | None) -> None:
     """Show one conversation as an annotated transcript for the agent: each message with its
     detections and failed checks, the score, and what to say instead."""
     from cs_audit.audit import Auditor
@@ -622,9 +676,74 @@ def review(paths: tuple[Path, ...], conversation_id: str, rubric_ref: str, input
     if len(matches) > 1:
         click.echo(f"note: {len(matches)} conversations have id {conversation_id!r}; showing the "
                    f"one from {matches[0].source}", err=True)
-    result = Auditor(rubric).audit(matches[0])
+    result = Auditor(rubric, lexicon_dir).audit(matches[0])
     report = Report.build(rubric, inputs, [result], mask=not no_mask)
     if colour is None:
         colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     # Not click.echo: it strips ANSI codes on its own when output is not a terminal.
     sys.stdout.write(render_review(result, report, colour))
+
+
+@main.group()
+def lexicon() -> None:
+    """Check a lexicon folder, or copy the bundled one to edit."""
+
+
+@lexicon.command("check")
+@click.argument("folder", required=False, type=click.Path(path_type=Path, file_okay=False),
+                metavar="[DIR]")
+def lexicon_check(folder: Path | None) -> None:
+    """Check the lexicon folder DIR (default: the bundled lexicons).
+
+    Every word list, rule file, category documentation and example table is loaded through
+    the detectors' own loaders; every bad line is listed as path:line: message. Then each
+    example table (examples/*.tsv: lines that must fire, look-alikes that must not) is run
+    against detectors built from DIR, and each failing row is listed with its file:line.
+
+    Exit status: 0 when every file is valid and every example passes, 1 when some example
+    fails, 2 when a file is invalid (the examples are then not run).
+    """
+    from tabulate import tabulate
+
+    from cs_audit.lexicon_check import check_folder
+
+    checked = check_folder(folder)
+    if checked.problems:
+        for line in problem_lines(checked.problems):
+            click.echo(line, err=True)
+        click.echo(f"{checked.folder}: {len(checked.problems)} problem(s) in the lexicon files; "
+                   "the examples were not run", err=True)
+        sys.exit(EXIT_USAGE)
+    rows = [[table.table, f"{table.passed}/{table.total}", "ok" if not table.failures else "FAIL"]
+            for table in checked.tables]
+    click.echo(f"lexicons: {checked.folder}")
+    click.echo(tabulate(rows, headers=["examples", "pass", "result"], disable_numparse=True))
+    failures = [failure for table in checked.tables for failure in table.failures]
+    if failures:
+        click.echo("")
+    for failure in failures:
+        example = failure.example
+        click.echo(f"{failure.location}: {example.label} [{example.role}] {example.text} — "
+                   f"{failure.found}")
+    if failures:
+        click.echo(f"\n{len(failures)} example(s) fail", err=True)
+        sys.exit(EXIT_GATE)
+    click.echo(f"\nall {sum(t.total for t in checked.tables)} examples pass")
+
+
+@lexicon.command("copy")
+@click.argument("folder", type=click.Path(path_type=Path), metavar="DIR")
+def lexicon_copy(folder: Path) -> None:
+    """Copy the bundled lexicons (word lists, rules, documentation, examples) to DIR, a new
+    or empty folder, as the starting point of a shop's own lexicons."""
+    from cs_audit.lexicon_check import copy_bundled
+
+    try:
+        count = copy_bundled(folder)
+    except (FileExistsError, OSError) as error:
+        raise UserError(f"cannot copy the lexicons to {folder}: {error}") from None
+    click.echo(f"copied {count} files to {folder}\n"
+               f"edit the word lists, add rows to {folder / 'examples'}, then run:\n"
+               f"  cs-audit lexicon check {folder}\n"
+               f"  cs-audit audit --lexicons {folder} PATH...\n"
+               "(or set lexicons = \"DIR\" in a rubric, relative to the rubric file)")

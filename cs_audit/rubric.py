@@ -29,6 +29,7 @@ TOP_LEVEL_PARAMS = {
     "name": Param(str),
     "description": Param(str),
     "extends": Param(str),
+    "lexicons": Param(str),
     "pass_score": Param((int, float), minimum=0),
     "grades": Param(dict),
     "response": Param(dict),
@@ -86,6 +87,8 @@ class Rubric:
     slow_after_s: float
     kpis: tuple[KpiSettings, ...]
     checks: tuple[CheckSpec, ...]
+    # The lexicon folder the rubric's audits build their detectors from (None: the bundled one).
+    lexicons: Path | None = None
 
     def grade_for(self, score: float) -> str:
         """The grade band a score falls in."""
@@ -237,6 +240,15 @@ def _load_layers(path: Path, shown: str, seen: tuple[Path, ...],
         except FileNotFoundError as error:
             raise RubricError(shown, lines.get(("extends",), 1), str(error)) from None
         base = _load_layers(parent_path, _shown_path(parent_path), (*seen, resolved), places)
+    lexicons = data.get("lexicons")
+    if isinstance(lexicons, str):
+        # Relative to the rubric that names it, so a shop's rubric and its folder move together.
+        folder = path.parent / lexicons
+        if not folder.is_dir():
+            raise RubricError(shown, lines.get(("lexicons",), 1),
+                              f"lexicons = {lexicons!r}: no folder {folder} (the path is relative "
+                              "to the rubric file; make one with cs-audit lexicon copy DIR)")
+        data["lexicons"] = str(folder)
     _record_origins(data, lines, shown, places)
     merged = _merge(base, data)
     merged.pop("extends", None)
@@ -362,6 +374,7 @@ def _validate(data: dict[str, Any], origins: _Origins, source: str, default_name
         service_hours=hours, service_hours_text=hours_text,
         slow_after_s=float(response.get("slow_after_s", 180)), kpis=tuple(kpis),
         checks=tuple(checks),
+        lexicons=Path(data["lexicons"]) if "lexicons" in data else None,
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from cs_audit.analysis.escalation import EscalationDetector
+from cs_audit.analysis.escalation import ESCALATION_LEXICON, EscalationDetector
 from cs_audit.analysis.phrases import ToneDetector
 from cs_audit.analysis.pii import PiiDetector
 from cs_audit.analysis.risk import RiskDetector
+from cs_audit.lexicon import ProblemList, lexicon_path
 from cs_audit.model import Conversation, Detection
 
 
@@ -27,8 +29,20 @@ class Detectors:
     others: tuple[Detector, ...]
 
     @classmethod
-    def build(cls) -> Detectors:
-        return cls(RiskDetector(), (ToneDetector(), EscalationDetector(), PiiDetector()))
+    def build(cls, lexicon_dir: Path | str | None = None) -> Detectors:
+        """Every detector, compiled from the lexicons of ``lexicon_dir`` (default: bundled).
+
+        Raises LexiconError listing the problems of every detector's files, not only the first.
+        """
+        problems = ProblemList()
+        with problems.gathered():
+            risk = RiskDetector(lexicon_dir)
+        with problems.gathered():
+            tone = ToneDetector(lexicon_dir)
+        with problems.gathered():
+            escalation = EscalationDetector(lexicon_path(ESCALATION_LEXICON, lexicon_dir))
+        problems.raise_if_any()
+        return cls(risk, (tone, escalation, PiiDetector()))
 
     def load_everything(self) -> None:
         """Load now what a detector would load on first use (jieba's dictionary), so that

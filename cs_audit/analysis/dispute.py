@@ -51,7 +51,14 @@ from pathlib import Path
 import ahocorasick
 
 from cs_audit.analysis.normalize import CLAUSE_MARKS, normalize
-from cs_audit.lexicon import LexiconError, lexicon_path, read_lexicon
+from cs_audit.lexicon import (
+    LexiconEntry,
+    LexiconError,
+    ProblemList,
+    did_you_mean,
+    lexicon_path,
+    read_lexicon,
+)
 from cs_audit.model import Conversation, Detection, quick_pickle
 
 TYPES = ("logistics", "quality", "after_sales", "price", "attitude", "malicious")
@@ -208,6 +215,44 @@ class _Reading:
     roles: frozenset[str]
 
 
+def _parse_entry(path: Path, entry: LexiconEntry, ids: Sequence[str], context_roles: Sequence[str],
+                 flags: Sequence[str]) -> tuple[str, _Entry]:
+    """One line of a phrase book: its matching key and what it stands for."""
+    def wrong(message: str) -> LexiconError:
+        return LexiconError.at(path, entry.line, message)
+
+    key = normalize(entry.phrase).text
+    if not key:
+        raise wrong(f"{entry.phrase!r} is empty once normalised (spaces and decoration are removed)")
+    if not entry.fields or entry.fields[0] not in (*ids, *context_roles):
+        given = entry.fields[0] if entry.fields else ""
+        hint = did_you_mean(given, (*ids, *context_roles)) if given else ""
+        raise wrong(f"expected 'phrase | role [| options]' with a role of "
+                    f"{', '.join((*ids, *context_roles))}" + (f"; got {given!r}{hint}" if given else ""))
+    role = entry.fields[0]
+    options = " ".join(entry.fields[1:]).split()
+    if role.startswith("@") and options:
+        raise wrong(f"a context word ({role}) takes no options")
+    found_flags: set[str] = set()
+    lists: dict[str, tuple[str, ...]] = {}
+    for option in options:
+        name, equals, value = option.partition("=")
+        if equals:
+            words = tuple(normalize(word).text for word in value.split(",") if word)
+            if name not in _OPTIONS or not all(words) or not words:
+                raise wrong(f"option {option!r}: use with=, without= or sentence_with=w1,w2")
+            lists[name] = words
+        elif option in flags:
+            found_flags.add(option)
+        else:
+            raise wrong(f"unknown option {option!r}{did_you_mean(option, flags)}; use "
+                        f"{', '.join(flags)}, with=…, without=… or sentence_with=…")
+    return key, _Entry(
+        role, len(key), frozenset(found_flags),
+        lists.get("with", ()), lists.get("without", ()), lists.get("sentence_with", ()),
+    )
+
+
 class _PhraseBook:
     """One lexicon compiled into an automaton, with the context rules its header documents."""
 
@@ -220,46 +265,19 @@ class _PhraseBook:
         self._cover_across_ids = cover_across_ids
         self._automaton = ahocorasick.Automaton()
         by_key: dict[str, list[_Entry]] = {}
-        for entry in read_lexicon(path):
-            where = f"{path}:{entry.line}"
-            key = normalize(entry.phrase).text
-            if not key:
-                raise LexiconError(f"{where}: {entry.phrase!r} is empty once normalised")
-            if not entry.fields or entry.fields[0] not in (*ids, *context_roles):
-                raise LexiconError(
-                    f"{where}: expected 'phrase | role [| options]' with a role of "
-                    f"{', '.join((*ids, *context_roles))}"
-                )
-            role = entry.fields[0]
-            options = " ".join(entry.fields[1:]).split()
-            if role.startswith("@") and options:
-                raise LexiconError(f"{where}: a context word ({role}) takes no options")
-            found_flags: set[str] = set()
-            lists: dict[str, tuple[str, ...]] = {}
-            for option in options:
-                name, equals, value = option.partition("=")
-                if equals:
-                    words = tuple(normalize(word).text for word in value.split(",") if word)
-                    if name not in _OPTIONS or not all(words) or not words:
-                        raise LexiconError(
-                            f"{where}: option {option!r}: use with=, without= or sentence_with=w1,w2"
-                        )
-                    lists[name] = words
-                elif option in flags:
-                    found_flags.add(option)
-                else:
-                    raise LexiconError(
-                        f"{where}: unknown option {option!r}; use {', '.join(flags)}, "
-                        "with=…, without=… or sentence_with=…"
-                    )
-            if any(existing.role == role for existing in by_key.get(key, ())):
-                raise LexiconError(f"{where}: {entry.phrase!r} is listed twice as {role}")
-            by_key.setdefault(key, []).append(_Entry(
-                role, len(key), frozenset(found_flags),
-                lists.get("with", ()), lists.get("without", ()), lists.get("sentence_with", ()),
-            ))
-        if not any(entry.role in ids for entries in by_key.values() for entry in entries):
-            raise LexiconError(f"{path}: no phrase of {', '.join(ids)}")
+        # Every line is read even after a bad one, so one run lists every bad line.
+        problems = ProblemList()
+        for entry in read_lexicon(path, problems):
+            with problems.gathered():
+                key, parsed = _parse_entry(path, entry, ids, context_roles, flags)
+                if any(existing.role == parsed.role for existing in by_key.get(key, ())):
+                    raise LexiconError.at(path, entry.line,
+                                          f"{entry.phrase!r} is listed twice as {parsed.role}")
+                by_key.setdefault(key, []).append(parsed)
+        if not problems.problems and not any(
+                entry.role in ids for entries in by_key.values() for entry in entries):
+            problems.add(path, None, f"no phrase of {', '.join(ids)}; the file needs at least one")
+        problems.raise_if_any()
         for key, entries in by_key.items():
             self._automaton.add_word(key, tuple(entries))
         self._automaton.make_automaton()
@@ -454,15 +472,17 @@ class DisputeAnalyzer:
 
         Raises ``LexiconError`` naming the file and line of a malformed entry.
         """
-        if lexicon_dir is None:
-            types_path, steps_path = lexicon_path(TYPES_LEXICON), lexicon_path(STEPS_LEXICON)
-        else:
-            directory = Path(lexicon_dir)
-            types_path = directory / f"{TYPES_LEXICON}.txt"
-            steps_path = directory / f"{STEPS_LEXICON}.txt"
-        self._types = _PhraseBook(types_path, TYPES, _TYPE_CONTEXT, _TYPE_FLAGS, cover_across_ids=True)
-        self._steps = _PhraseBook(steps_path, PHRASE_STEPS, _STEP_CONTEXT, _STEP_FLAGS,
-                                  cover_across_ids=False)
+        types_path = lexicon_path(TYPES_LEXICON, lexicon_dir)
+        steps_path = lexicon_path(STEPS_LEXICON, lexicon_dir)
+        # Both files are read even when the first is bad, so one run lists every bad line.
+        problems = ProblemList()
+        with problems.gathered():
+            self._types = _PhraseBook(types_path, TYPES, _TYPE_CONTEXT, _TYPE_FLAGS,
+                                      cover_across_ids=True)
+        with problems.gathered():
+            self._steps = _PhraseBook(steps_path, PHRASE_STEPS, _STEP_CONTEXT, _STEP_FLAGS,
+                                      cover_across_ids=False)
+        problems.raise_if_any()
 
     # --- single messages (for tests, `explain` and reports) ---------------------------------
 

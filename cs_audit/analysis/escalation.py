@@ -29,10 +29,18 @@ from pathlib import Path
 import ahocorasick
 
 from cs_audit.analysis.textnorm import to_halfwidth
-from cs_audit.lexicon import LexiconEntry, LexiconError, lexicon_path, read_lexicon
+from cs_audit.lexicon import (
+    LexiconEntry,
+    LexiconError,
+    ProblemList,
+    did_you_mean,
+    lexicon_path,
+    read_lexicon,
+)
 from cs_audit.model import Conversation, Detection
 
 CATEGORY = "buyer.escalation"
+ESCALATION_LEXICON = "escalation"
 KINDS = ("complaint", "review", "regulator", "chargeback", "manager", "legal")
 CONTEXT_ROLES = (
     "@negation", "@filler", "@benign", "@ref_before", "@ref_after", "@resolved", "@question",
@@ -93,14 +101,19 @@ class EscalationDetector:
 
         Raises ``LexiconError`` naming file and line for an unknown role or field.
         """
-        path = Path(lexicon) if lexicon is not None else lexicon_path("escalation")
+        path = Path(lexicon) if lexicon is not None else lexicon_path(ESCALATION_LEXICON)
         self._automaton = ahocorasick.Automaton()
         rules_by_phrase: dict[str, list[_Rule]] = {}
-        for entry in read_lexicon(path):
+        # Every line is read even after a bad one, so one run lists every bad line.
+        problems = ProblemList()
+        for entry in read_lexicon(path, problems):
             phrase = _compact(to_halfwidth(entry.phrase))[0]
-            if not phrase:
-                raise LexiconError(f"{path}:{entry.line}: {entry.phrase!r} is only spaces or filler marks")
-            rules_by_phrase.setdefault(phrase, []).append(_parse_rule(path, entry, len(phrase)))
+            with problems.gathered():
+                if not phrase:
+                    raise LexiconError.at(path, entry.line,
+                                          f"{entry.phrase!r} is only spaces or filler marks")
+                rules_by_phrase.setdefault(phrase, []).append(_parse_rule(path, entry, len(phrase)))
+        problems.raise_if_any()
         self._fillers = {phrase for phrase, rules in rules_by_phrase.items()
                          if any(rule.role == "@filler" for rule in rules)}
         for phrase, rules in rules_by_phrase.items():
@@ -195,9 +208,9 @@ def _parse_rule(path: Path, entry: LexiconEntry, length: int) -> _Rule:
     role = entry.fields[0] if entry.fields else ""
     if role not in KINDS and role not in CONTEXT_ROLES:
         known = ", ".join(KINDS + CONTEXT_ROLES)
-        raise LexiconError(
-            f"{path}:{entry.line}: unknown role {role!r} for {entry.phrase!r}; use one of {known}"
-        )
+        hint = did_you_mean(role, KINDS + CONTEXT_ROLES) if role else ""
+        raise LexiconError.at(path, entry.line,
+                              f"unknown role {role!r} for {entry.phrase!r}{hint}; use one of {known}")
     after: tuple[str, ...] = ()
     kinds: tuple[str, ...] = KINDS
     for field in entry.fields[1:]:
@@ -208,8 +221,8 @@ def _parse_rule(path: Path, entry: LexiconEntry, length: int) -> _Rule:
         elif key == "for" and role in CONTEXT_ROLES and words and set(words) <= set(KINDS):
             kinds = words
         else:
-            raise LexiconError(
-                f"{path}:{entry.line}: unexpected field {field!r}; triggers take after=word,word "
+            raise LexiconError.at(
+                path, entry.line, f"unexpected field {field!r}; triggers take after=word,word "
                 f"and context rules take for=kind,kind (kinds: {', '.join(KINDS)})"
             )
     return _Rule(role, length, after, kinds)

@@ -30,11 +30,17 @@ from pathlib import Path
 
 import ahocorasick
 
-from cs_audit.analysis.segment import WordSegmenter
+from cs_audit.analysis.segment import WordSegmenter, read_user_dict
 from cs_audit.analysis.textnorm import to_halfwidth
-from cs_audit.lexicon import LexiconError, read_lexicon
+from cs_audit.lexicon import (
+    LexiconEntry,
+    LexiconError,
+    ProblemList,
+    bundled_lexicon_dir,
+    did_you_mean,
+    read_lexicon,
+)
 from cs_audit.model import Conversation, Detection, Message
-from cs_audit.resources import data_dir
 
 RUDE_CATEGORY = "tone.rude"
 POLITE_CATEGORIES = (
@@ -191,96 +197,139 @@ class PhraseVerdict:
         return self.phrase.category
 
 
-def load_context_rules(rules_path: Path | str, words_path: Path | str) -> dict[str, ContextRule]:
-    """Read the rule declarations and their words; errors name the file and line."""
+def load_context_rules(rules_path: Path | str, words_path: Path | str,
+                       problems: ProblemList | None = None) -> dict[str, ContextRule]:
+    """Read the rule declarations and their words; errors name the file and line.
+
+    With ``problems``, every bad line is recorded there and the good rules are returned;
+    without, LexiconError lists every bad line of both files.
+    """
+    own = problems if problems is not None else ProblemList()
+    rules_path, words_path = Path(rules_path), Path(words_path)
     declared: dict[str, tuple[str, str, str, bool, int]] = {}
-    for entry in read_lexicon(rules_path):
-        where = f"{rules_path}:{entry.line}"
-        if len(entry.fields) not in (3, 4) or not all(entry.fields[:3]):
-            raise LexiconError(f"{where}: expected 'rule | effect | where | note | scope'")
-        effect, place, note = entry.fields[:3]
-        scope = entry.fields[3] if len(entry.fields) == 4 else ""
-        if scope not in ("", SCOPE_ALL):
-            raise LexiconError(f"{where}: scope {scope!r} must be {SCOPE_ALL!r} or left out")
-        if entry.phrase in declared:
-            raise LexiconError(f"{where}: rule {entry.phrase!r} is declared twice")
-        if effect not in EFFECTS:
-            raise LexiconError(f"{where}: effect {effect!r} is not one of {', '.join(EFFECTS)}")
-        if place not in PLACES:
-            raise LexiconError(f"{where}: where {place!r} is not one of {', '.join(PLACES)}")
-        declared[entry.phrase] = (effect, place, note, scope == SCOPE_ALL, entry.line)
+    for entry in read_lexicon(rules_path, own):
+        with own.gathered():
+            declared[entry.phrase] = _rule_declaration(rules_path, entry, declared)
 
     words: dict[str, list[str]] = {name: [] for name in declared}
-    for entry in read_lexicon(words_path):
-        where = f"{words_path}:{entry.line}"
-        if len(entry.fields) != 1 or entry.fields[0] not in declared:
-            raise LexiconError(f"{where}: expected 'word | rule' with a rule of {rules_path}")
-        word = normalise(entry.phrase)
-        if declared[entry.fields[0]][1] == "inside_quotes" and len(word) != 2:
-            raise LexiconError(f"{where}: a quote rule's word is two characters: opening, closing")
-        words[entry.fields[0]].append(word)
+    for entry in read_lexicon(words_path, own):
+        with own.gathered():
+            name, word = _rule_word(words_path, entry, declared)
+            words[name].append(word)
 
     rules: dict[str, ContextRule] = {}
     for name, (effect, place, note, applies_to_all, line) in declared.items():
         if not words[name]:
-            raise LexiconError(f"{rules_path}:{line}: rule {name!r} has no words in {words_path}")
+            own.add(rules_path, line, f"rule {name!r} has no words; add 'word | {name}' lines "
+                                      f"to {words_path.name}")
+            continue
         # Longest first, so a reader of `explain` sees the specific words before the generic.
         ordered = tuple(sorted(set(words[name]), key=lambda word: (-len(word), word)))
         rules[name] = ContextRule(name, effect, place, ordered, note, applies_to_all)
+    if problems is None:
+        own.raise_if_any()
     return rules
 
 
+def _rule_declaration(path: Path, entry: LexiconEntry,
+                      declared: dict[str, tuple[str, str, str, bool, int]]
+                      ) -> tuple[str, str, str, bool, int]:
+    def wrong(message: str) -> LexiconError:
+        return LexiconError.at(path, entry.line, message)
+
+    if len(entry.fields) not in (3, 4) or not all(entry.fields[:3]):
+        raise wrong(f"expected 'rule | effect | where | note | scope' (scope optional), "
+                    f"got {len(entry.fields) + 1} field(s)")
+    effect, place, note = entry.fields[:3]
+    scope = entry.fields[3] if len(entry.fields) == 4 else ""
+    if scope not in ("", SCOPE_ALL):
+        raise wrong(f"scope {scope!r} must be {SCOPE_ALL!r} or left out")
+    if entry.phrase in declared:
+        raise wrong(f"rule {entry.phrase!r} is declared twice (first on line "
+                    f"{declared[entry.phrase][4]})")
+    if effect not in EFFECTS:
+        raise wrong(f"effect {effect!r} is not one of {', '.join(EFFECTS)}")
+    if place not in PLACES:
+        raise wrong(f"where {place!r} is not one of {', '.join(PLACES)}")
+    return effect, place, note, scope == SCOPE_ALL, entry.line
+
+
+def _rule_word(path: Path, entry: LexiconEntry,
+               declared: dict[str, tuple[str, str, str, bool, int]]) -> tuple[str, str]:
+    if len(entry.fields) != 1:
+        raise LexiconError.at(path, entry.line, f"expected 'word | rule', got {len(entry.fields) + 1} "
+                                                "field(s)")
+    name = entry.fields[0]
+    if name not in declared:
+        raise LexiconError.at(path, entry.line, f"unknown rule {name!r}{did_you_mean(name, declared)}; "
+                                                f"expected 'word | rule' with a rule of {RULES_FILE}")
+    word = normalise(entry.phrase)
+    if declared[name][1] == "inside_quotes" and len(word) != 2:
+        raise LexiconError.at(path, entry.line,
+                              "a quote rule's word is two characters: opening, closing (“”)")
+    return name, word
+
+
 def load_tone_phrases(
-    path: Path | str, category: str, rules: dict[str, ContextRule]
+    path: Path | str, category: str, rules: dict[str, ContextRule],
+    problems: ProblemList | None = None,
 ) -> list[TonePhrase]:
-    """Read one category's lexicon, checking its tags against the known rules."""
-    with_suggestion = category == RUDE_CATEGORY
+    """Read one category's lexicon, checking its tags against the known rules.
+
+    With ``problems``, every bad line is recorded there and the good phrases are returned;
+    without, LexiconError lists every bad line.
+    """
+    own = problems if problems is not None else ProblemList()
+    path = Path(path)
     phrases: list[TonePhrase] = []
     seen: dict[str, int] = {}
-    for entry in read_lexicon(path):
-        where = f"{path}:{entry.line}"
-        fields = list(entry.fields)
-        suggestion = ""
-        if with_suggestion:
-            if not fields or not fields[0]:
-                raise LexiconError(
-                    f"{where}: {entry.phrase!r} needs a suggestion: 'phrase | suggestion | tags'"
-                )
-            suggestion = fields.pop(0)
-        if len(fields) > 1:
-            layout = "phrase | suggestion | tags" if with_suggestion else "phrase | tags"
-            raise LexiconError(f"{where}: too many '|' fields; expected '{layout}'")
-        tags = fields[0].split() if fields else []
-        unknown = [tag for tag in tags if tag != WHOLE_WORD_TAG and tag not in rules]
-        if unknown:
-            raise LexiconError(
-                f"{where}: unknown tag {unknown[0]!r}; "
-                f"use {WHOLE_WORD_TAG} or a rule of {RULES_FILE}"
-            )
-        global_tags = [tag for tag in tags if rules.get(tag) and rules[tag].applies_to_all]
-        if global_tags:
-            raise LexiconError(
-                f"{where}: rule {global_tags[0]!r} applies to every phrase; drop the tag"
-            )
-        key = normalise(entry.phrase)
-        if key in seen:
-            raise LexiconError(f"{where}: {entry.phrase!r} is already listed on line {seen[key]}")
-        seen[key] = entry.line
-        phrases.append(
-            TonePhrase(
-                category=category,
-                phrase=entry.phrase,
-                key=key,
-                rules=(
-                    *(rules[tag] for tag in tags if tag != WHOLE_WORD_TAG),
-                    *(rule for rule in rules.values() if rule.applies_to_all),
-                ),
-                whole_word=WHOLE_WORD_TAG in tags,
-                suggestion=suggestion,
-                source=where,
-            )
-        )
+    for entry in read_lexicon(path, own):
+        with own.gathered():
+            phrases.append(_tone_phrase(path, entry, category, rules, seen))
+    if problems is None:
+        own.raise_if_any()
     return phrases
+
+
+def _tone_phrase(path: Path, entry: LexiconEntry, category: str, rules: dict[str, ContextRule],
+                 seen: dict[str, int]) -> TonePhrase:
+    def wrong(message: str) -> LexiconError:
+        return LexiconError.at(path, entry.line, message)
+
+    with_suggestion = category == RUDE_CATEGORY
+    fields = list(entry.fields)
+    suggestion = ""
+    if with_suggestion:
+        if not fields or not fields[0]:
+            raise wrong(f"{entry.phrase!r} needs a suggestion: 'phrase | suggestion | tags'")
+        suggestion = fields.pop(0)
+    if len(fields) > 1:
+        layout = "phrase | suggestion | tags" if with_suggestion else "phrase | tags"
+        raise wrong(f"too many '|' fields; expected '{layout}' (tags are separated by spaces)")
+    tags = fields[0].split() if fields else []
+    unknown = [tag for tag in tags if tag != WHOLE_WORD_TAG and tag not in rules]
+    if unknown:
+        raise wrong(f"unknown tag {unknown[0]!r}{did_you_mean(unknown[0], [WHOLE_WORD_TAG, *rules])}; "
+                    f"use {WHOLE_WORD_TAG} or a rule of {RULES_FILE}")
+    global_tags = [tag for tag in tags if rules.get(tag) and rules[tag].applies_to_all]
+    if global_tags:
+        raise wrong(f"rule {global_tags[0]!r} applies to every phrase; drop the tag")
+    key = normalise(entry.phrase)
+    if key in seen:
+        raise wrong(f"{entry.phrase!r} is already listed on line {seen[key]}")
+    seen[key] = entry.line
+    return TonePhrase(
+        category=category,
+        phrase=entry.phrase,
+        key=key,
+        rules=(
+            *(rules[tag] for tag in tags if tag != WHOLE_WORD_TAG),
+            *(rule for rule in rules.values() if rule.applies_to_all),
+        ),
+        whole_word=WHOLE_WORD_TAG in tags,
+        suggestion=suggestion,
+        source=f"{path}:{entry.line}",
+    )
 
 
 def _drop_covered(verdicts: list[PhraseVerdict]) -> list[PhraseVerdict]:
@@ -332,16 +381,22 @@ class ToneDetector:
         ``roles`` are the message roles judged (default agent and bot). Raises
         ``LexiconError`` naming the file and line of a malformed entry.
         """
-        directory = Path(lexicon_dir) if lexicon_dir is not None else data_dir("lexicons")
+        directory = Path(lexicon_dir) if lexicon_dir is not None else bundled_lexicon_dir()
         self.roles = frozenset(roles)
-        self.rules = load_context_rules(directory / RULES_FILE, directory / RULE_WORDS_FILE)
+        # Every file is read even after a bad one, so one run lists every bad line.
+        problems = ProblemList()
+        self.rules = load_context_rules(directory / RULES_FILE, directory / RULE_WORDS_FILE, problems)
         self._phrases: dict[str, tuple[TonePhrase, ...]] = {
             category: tuple(
-                load_tone_phrases(directory / lexicon_file(category), category, self.rules)
+                load_tone_phrases(directory / lexicon_file(category), category, self.rules, problems)
             )
             for category in CATEGORIES
         }
-        self._segmenter = WordSegmenter.from_user_dict(directory / USER_DICT_FILE)
+        user_words: list = []
+        with problems.gathered():
+            user_words = read_user_dict(directory / USER_DICT_FILE)
+        problems.raise_if_any()
+        self._segmenter = WordSegmenter(user_words)
         self._suggestions = {p.key: p.suggestion for p in self._phrases[RUDE_CATEGORY]}
 
         by_key: dict[str, list[TonePhrase]] = {}
@@ -453,7 +508,8 @@ def _rude_suggestions(directory: str) -> dict[str, str]:
     suggestions: dict[str, str] = {}
     for entry in read_lexicon(path):
         if not entry.fields or not entry.fields[0]:
-            raise LexiconError(f"{path}:{entry.line}: {entry.phrase!r} needs a suggestion")
+            raise LexiconError.at(path, entry.line, f"{entry.phrase!r} needs a suggestion: "
+                                                    "'phrase | suggestion | tags'")
         suggestions[normalise(entry.phrase)] = entry.fields[0]
     return suggestions
 
@@ -464,5 +520,5 @@ def rude_suggestion(phrase: str, lexicon_dir: Path | str | None = None) -> str |
     For ``review`` and ``explain``, which need the advice without running the detector.
     Returns ``None`` when ``phrase`` is not a listed rude phrase.
     """
-    directory = Path(lexicon_dir) if lexicon_dir is not None else data_dir("lexicons")
+    directory = Path(lexicon_dir) if lexicon_dir is not None else bundled_lexicon_dir()
     return _rude_suggestions(str(directory)).get(normalise(phrase.strip()))

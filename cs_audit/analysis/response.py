@@ -6,9 +6,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
-from cs_audit.lexicon import read_bundled
+from cs_audit.lexicon import ProblemList, lexicon_path, read_lexicon
 from cs_audit.model import Message, ResponseMetrics, TurnRecord
+
+ACKNOWLEDGEMENTS_LEXICON = "acknowledgements"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +68,19 @@ class ServiceHours:
 class AcknowledgementMatcher:
     """Tells whether a buyer message only acknowledges (好的谢谢, 嗯嗯, OK, an emoji)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lexicon_dir: Path | str | None = None) -> None:
+        """Read ``acknowledgements.txt`` of ``lexicon_dir`` (default: the bundled lexicons)."""
+        path = lexicon_path(ACKNOWLEDGEMENTS_LEXICON, lexicon_dir)
+        problems = ProblemList()
+        entries = read_lexicon(path, problems)
+        for entry in entries:
+            if entry.fields:
+                problems.add(path, entry.line, "an acknowledgement is a phrase alone; remove the '|' "
+                                               "and what follows it")
+        problems.raise_if_any()
         # Particles (呢, 哈, 亲 …) are consumed like phrases; longest first, so 好的 wins over 好.
         self._phrases = sorted(
-            {entry.phrase.casefold().replace(" ", "") for entry in read_bundled("acknowledgements")},
+            {entry.phrase.casefold().replace(" ", "") for entry in entries},
             key=len, reverse=True,
         )
 

@@ -42,9 +42,15 @@ import ahocorasick
 from cs_audit.analysis.normalize import NormalizedText, normalize
 from cs_audit.analysis.textnorm import to_halfwidth
 from cs_audit.cache import cached
-from cs_audit.lexicon import LexiconError, read_lexicon
+from cs_audit.lexicon import (
+    LexiconEntry,
+    LexiconError,
+    ProblemList,
+    bundled_lexicon_dir,
+    did_you_mean,
+    read_lexicon,
+)
 from cs_audit.model import Conversation, Detection
-from cs_audit.resources import data_dir
 
 CONTACT = "risk.contact"
 PAYMENT = "risk.payment"
@@ -165,12 +171,21 @@ class RiskDetector:
     """
 
     def __init__(self, lexicon_dir: Path | str | None = None) -> None:
-        folder = Path(lexicon_dir) if lexicon_dir is not None else data_dir("lexicons")
+        folder = Path(lexicon_dir) if lexicon_dir is not None else bundled_lexicon_dir()
+        # Every file is read even after a bad one, so one run lists every bad line.
+        problems = ProblemList()
+        only_uses: list[tuple[Path, int, frozenset[str]]] = []
         terms: list[RiskTerm] = []
         for category, name in _CATEGORY_LEXICONS.items():
-            terms += _read_terms(folder / f"{name}.txt", _CATEGORY_KINDS, frozenset({category}))
-        terms += _read_terms(folder / "risk_safe.txt", _SAFE_KINDS, frozenset(CATEGORIES))
-        terms += _read_terms(folder / "risk_refusal.txt", ("redirect",), frozenset(CATEGORIES))
+            terms += _read_terms(folder / f"{name}.txt", _CATEGORY_KINDS, frozenset({category}),
+                                 problems, only_uses)
+        terms += _read_terms(folder / "risk_safe.txt", _SAFE_KINDS, frozenset(CATEGORIES),
+                             problems, only_uses)
+        terms += _read_terms(folder / "risk_refusal.txt", ("redirect",), frozenset(CATEGORIES),
+                             problems, only_uses)
+        _check_only_labels(terms, only_uses, problems)
+        lookalikes = _read_lookalikes(folder / "risk_lookalike.txt", problems)
+        problems.raise_if_any()
         self._hosts = tuple(term.phrase for term in terms if term.kind == "host")
         matched = [term for term in terms if term.kind != "host"]
         self._trigger_automaton = _compile(
@@ -180,7 +195,6 @@ class RiskDetector:
             [term for term in matched if term.kind not in _TRIGGER_KINDS], lambda phrase: phrase
         )
 
-        lookalikes = _read_lookalikes(folder / "risk_lookalike.txt")
         sounding = [term for term in matched if term.pinyin]
         readings = usual_readings()
         self._homophones = _HomophoneTable(_syllables_of(sounding, readings), lookalikes, readings)
@@ -660,51 +674,88 @@ def _compile(terms: list[RiskTerm], key_of) -> ahocorasick.Automaton | None:
     return automaton
 
 
-def _read_terms(path: Path, kinds: tuple[str, ...], categories: frozenset[str]) -> list[RiskTerm]:
-    """Compile the lines of one risk lexicon; errors name the file and line."""
+def _read_terms(path: Path, kinds: tuple[str, ...], categories: frozenset[str],
+                problems: ProblemList, only_uses: list[tuple[Path, int, frozenset[str]]]
+                ) -> list[RiskTerm]:
+    """Compile the lines of one risk lexicon; bad lines are recorded in ``problems``.
+
+    ``only_uses`` receives where each ``only=`` list stands, to be checked against the
+    channel labels once every file is read.
+    """
     terms: list[RiskTerm] = []
-    for entry in read_lexicon(path):
-        where = f"{path}:{entry.line}"
-        if not entry.fields or entry.fields[0] not in kinds:
-            raise LexiconError(f"{where}: expected a kind ({', '.join(kinds)}) after '{entry.phrase}'")
-        kind = entry.fields[0]
-        phrase = normalize(entry.phrase).text if kind != "host" else entry.phrase.lower()
-        if not phrase:
-            raise LexiconError(f"{where}: '{entry.phrase}' is empty once normalised")
-        options: dict = {"reach": _DEFAULT_REACH.get(kind, 4)}
-        if kind in ("not", "context"):
-            options["position"] = "before"
-        scopes: set[str] = set()
-        for option in entry.fields[1:]:
-            if option.isdigit():
-                options["reach"] = int(option)
-            elif option in _POSITIONS:
-                options["position"] = option
-            elif option in _FLAGS:
-                options[option] = True
-            elif option in _SCOPE_NAMES and categories == frozenset(CATEGORIES):
-                scopes.add(_SCOPE_NAMES[option])
-            elif option.startswith("label="):
-                options["label"] = option[len("label="):]
-            elif option.startswith("only="):
-                options["only"] = frozenset(label.strip() for label in option[len("only="):].split(","))
-            else:
-                raise LexiconError(f"{where}: unknown option '{option}' for '{entry.phrase}'")
-        allowed = _POSITIONS_OF_KIND.get(kind, ())
-        if "position" in options and options["position"] not in allowed:
-            raise LexiconError(
-                f"{where}: '{options['position']}' is not a position for a {kind} "
-                f"(use {', '.join(allowed) or 'none'})"
-            )
-        terms.append(RiskTerm(phrase, kind, frozenset(scopes) or categories, **options))
+    for entry in read_lexicon(path, problems):
+        with problems.gathered():
+            term = _read_term(path, entry, kinds, categories)
+            if term.only:
+                only_uses.append((path, entry.line, term.only))
+            terms.append(term)
     return terms
 
 
-def _read_lookalikes(path: Path) -> dict[str, str]:
+def _read_term(path: Path, entry: LexiconEntry, kinds: tuple[str, ...],
+               categories: frozenset[str]) -> RiskTerm:
+    def wrong(message: str) -> LexiconError:
+        return LexiconError.at(path, entry.line, message)
+
+    if not entry.fields or entry.fields[0] not in kinds:
+        given = f" (got {entry.fields[0]!r}{did_you_mean(entry.fields[0], kinds)})" if entry.fields else ""
+        raise wrong(f"expected a kind ({', '.join(kinds)}) after '{entry.phrase}'{given}")
+    kind = entry.fields[0]
+    phrase = normalize(entry.phrase).text if kind != "host" else entry.phrase.lower()
+    if not phrase:
+        raise wrong(f"'{entry.phrase}' is empty once normalised (spaces and decoration are removed)")
+    options: dict = {"reach": _DEFAULT_REACH.get(kind, 4)}
+    if kind in ("not", "context"):
+        options["position"] = "before"
+    scopes: set[str] = set()
+    scoped = categories == frozenset(CATEGORIES)
+    for option in entry.fields[1:]:
+        if option.isdigit():
+            options["reach"] = int(option)
+        elif option in _POSITIONS:
+            options["position"] = option
+        elif option in _FLAGS:
+            options[option] = True
+        elif option in _SCOPE_NAMES and scoped:
+            scopes.add(_SCOPE_NAMES[option])
+        elif option.startswith("label="):
+            options["label"] = option[len("label="):].strip()
+            if not options["label"]:
+                raise wrong("label= needs a name (label=WeChat)")
+        elif option.startswith("only="):
+            labels = frozenset(label.strip() for label in option[len("only="):].split(","))
+            if not all(labels):
+                raise wrong(f"{option!r}: only= needs labels separated by commas (only=WeChat,QQ)")
+            options["only"] = labels
+        else:
+            known = [*_FLAGS, *_POSITIONS, *(_SCOPE_NAMES if scoped else ()), "label=", "only="]
+            raise wrong(f"unknown option '{option}' for '{entry.phrase}'{did_you_mean(option, known)}; "
+                        f"options are N (a reach), {', '.join(known)}")
+    allowed = _POSITIONS_OF_KIND.get(kind, ())
+    if "position" in options and options["position"] not in allowed:
+        raise wrong(f"'{options['position']}' is not a position for a {kind} "
+                    f"(use {', '.join(allowed) or 'none'})")
+    return RiskTerm(phrase, kind, frozenset(scopes) or categories, **options)
+
+
+def _check_only_labels(terms: list[RiskTerm], only_uses: list[tuple[Path, int, frozenset[str]]],
+                       problems: ProblemList) -> None:
+    """An ``only=`` naming no channel's label would silently never apply: a typo (Wechat)."""
+    known = {term.label for term in terms if term.label} | {
+        term.label for term in (_PHONE_TERM, _EMAIL_TERM, _LINK_TERM, _AMOUNT_CHANNEL)}
+    for path, line, labels in only_uses:
+        for label in sorted(labels - known):
+            problems.add(path, line, f"only={label}: no channel has label={label}"
+                                     f"{did_you_mean(label, known)}; labels: {', '.join(sorted(known))}")
+
+
+def _read_lookalikes(path: Path, problems: ProblemList) -> dict[str, str]:
     table: dict[str, str] = {}
-    for entry in read_lexicon(path):
+    for entry in read_lexicon(path, problems):
         target = entry.fields[0] if entry.fields else ""
-        if len(entry.phrase) != 1 or len(target) != 1:
-            raise LexiconError(f"{path}:{entry.line}: expected 'character | character'")
+        if len(entry.phrase) != 1 or len(target) != 1 or len(entry.fields) != 1:
+            problems.add(path, entry.line, "expected 'character | character' (one character each: "
+                                           "the look-alike, then the character it stands for)")
+            continue
         table[normalize(entry.phrase).text or entry.phrase] = target
     return table

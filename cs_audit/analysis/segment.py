@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cs_audit.cache import cached
-from cs_audit.lexicon import LexiconError
+from cs_audit.lexicon import LexiconError, ProblemList, read_lines
 
 # Canned replies repeat thousands of times in an export; segment each distinct text once.
 _SEGMENTATION_CACHE_SIZE = 65_536
@@ -40,35 +40,46 @@ class UserWord:
     tag: str | None
 
 
-def read_user_dict(path: Path | str) -> list[UserWord]:
+def read_user_dict(path: Path | str, problems: ProblemList | None = None) -> list[UserWord]:
     """Parse a jieba user dictionary that may carry ``#`` comments.
 
     Format, one word a line: ``word [freq] [tag]`` separated by spaces (jieba's own format);
     text after ``#`` is a comment. jieba's ``load_userdict`` would read a comment line as a
     word, which is why the file is parsed here. A frequency of 0 is refused because jieba
     then records the word in module-global state (a forced split) that other tokenizers share.
+
+    With ``problems``, bad lines are recorded there and the good words returned; without,
+    LexiconError lists every bad line.
     """
+    own = problems if problems is not None else ProblemList()
     path = Path(path)
     words: list[UserWord] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            line = raw.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            if len(parts) > 3:
-                raise LexiconError(f"{path}:{number}: expected 'word [freq] [tag]', got {line!r}")
-            freq: int | None = None
-            tag: str | None = None
-            for part in parts[1:]:
-                if part.isdigit():
-                    freq = int(part)
-                else:
-                    tag = part
-            if freq == 0:
-                raise LexiconError(f"{path}:{number}: frequency 0 is not allowed for {parts[0]!r}")
-            words.append(UserWord(parts[0], freq, tag))
+    lines: list[str] = []
+    with own.gathered():
+        lines = read_lines(path)
+    for number, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        with own.gathered():
+            words.append(_user_word(path, number, line))
+    if problems is None:
+        own.raise_if_any()
     return words
+
+
+def _user_word(path: Path, number: int, line: str) -> UserWord:
+    parts = line.split()
+    numbers = [part for part in parts[1:] if part.isdigit()]
+    tags = [part for part in parts[1:] if not part.isdigit()]
+    if len(numbers) > 1 or len(tags) > 1:
+        raise LexiconError.at(path, number, f"expected 'word [frequency] [tag]' separated by spaces, "
+                                            f"got {line!r}")
+    freq = int(numbers[0]) if numbers else None
+    if freq == 0:
+        raise LexiconError.at(path, number, f"frequency 0 is not allowed for {parts[0]!r}; "
+                                            "leave it out or give a positive number")
+    return UserWord(parts[0], freq, tags[0] if tags else None)
 
 
 class WordSegmenter:

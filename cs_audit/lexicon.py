@@ -93,10 +93,16 @@ class ProblemList:
         try:
             yield
         except LexiconError as error:
-            self.problems.extend(error.problems)
+            for problem in error.problems:
+                self._keep(problem)
 
     def add(self, path: Path | str, line: int | None, message: str) -> None:
-        self.problems.append(LexiconProblem(Path(path), line, message))
+        self._keep(LexiconProblem(Path(path), line, message))
+
+    def _keep(self, problem: LexiconProblem) -> None:
+        # Every detector reads the shared rule engine: a bad line is reported once, not per reader.
+        if problem not in self.problems:
+            self.problems.append(problem)
 
     def raise_if_any(self) -> None:
         if self.problems:

@@ -320,16 +320,17 @@ def test_steps_reject_an_unknown_step_name():
 
 @pytest.fixture
 def lexicon_copy(tmp_path: Path) -> Path:
-    for name in ("dispute_types.txt", "dispute_steps.txt"):
-        shutil.copy(data_dir("lexicons") / name, tmp_path / name)
-    return tmp_path
+    folder = tmp_path / "lexicons"
+    shutil.copytree(data_dir("lexicons"), folder, ignore=shutil.ignore_patterns("examples", "categories"))
+    return folder
 
 
 @pytest.mark.parametrize("line, complaint", [
-    ("快递 | shipping", "role"),
-    ("快递 | logistics | sometimes", "unknown option 'sometimes'"),
-    ("快递 | @negation | asks", "takes no options"),
-    ("快递 | logistics | with=", "option 'with='"),
+    ("快递 | shipping", "unknown kind 'shipping'"),
+    ("快递 | phrase | as=shipping", "as=shipping: dispute.type phrases need as= one of"),
+    ("快递 | phrase | as=logistics | sometimes", "unknown option 'sometimes'"),
+    ("快递 | @negated | asks", "unknown option 'asks' for a context word"),
+    ("快递 | phrase | as=logistics | with=", "option 'with='"),
 ])
 def test_a_malformed_type_line_names_the_file_and_line(lexicon_copy, line, complaint):
     path = lexicon_copy / "dispute_types.txt"
@@ -343,13 +344,14 @@ def test_a_malformed_type_line_names_the_file_and_line(lexicon_copy, line, compl
 
 def test_a_step_option_is_not_accepted_in_the_types_lexicon(lexicon_copy):
     path = lexicon_copy / "dispute_types.txt"
-    path.write_text(path.read_text(encoding="utf-8") + "破损 | quality | after_remedy\n", encoding="utf-8")
-    with pytest.raises(LexiconError, match="after_remedy"):
+    path.write_text(path.read_text(encoding="utf-8") + "碎成渣 | phrase | as=quality | needs=remedy\n",
+                    encoding="utf-8")
+    with pytest.raises(LexiconError, match="needs=remedy"):
         DisputeAnalyzer(lexicon_copy)
 
 
 def test_a_phrase_listed_twice_for_the_same_step_is_an_error(lexicon_copy):
     path = lexicon_copy / "dispute_steps.txt"
-    path.write_text(path.read_text(encoding="utf-8") + "补发 | remedy\n", encoding="utf-8")
-    with pytest.raises(LexiconError, match="listed twice"):
+    path.write_text(path.read_text(encoding="utf-8") + "补发 | phrase | as=remedy\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match="already listed"):
         DisputeAnalyzer(lexicon_copy)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from cs_audit.analysis.escalation import CATEGORY, EscalationDetector
-from cs_audit.lexicon import LexiconError
+from cs_audit.lexicon import LexiconError, bundled_lexicon_dir
 from cs_audit.model import Conversation, Message
 
 
-
+def folder_with_escalation(tmp_path: Path, lexicon: str) -> Path:
+    """A copy of the bundled lexicons whose escalation.txt is ``lexicon``."""
+    folder = tmp_path / "lexicons"
+    shutil.copytree(bundled_lexicon_dir(), folder, ignore=shutil.ignore_patterns("examples", "categories"))
+    (folder / "escalation.txt").write_text(lexicon, encoding="utf-8")
+    return folder
 
 @pytest.fixture(scope="module")
 def detector() -> EscalationDetector:
@@ -68,27 +76,25 @@ def test_manager_words_need_a_demand_before_them(detector):
 
 
 def test_custom_lexicon_is_used_instead_of_the_bundled_one(tmp_path):
-    lexicon = tmp_path / "escalation.txt"
-    lexicon.write_text("退钱 | complaint\n不 | @negation\n", encoding="utf-8")
-    detector = EscalationDetector(lexicon)
+    detector = EscalationDetector(folder_with_escalation(
+        tmp_path, "退钱 | phrase | as=complaint\n不 | @negated\n"))
     assert detector.find("快退钱")
     assert not detector.find("不退钱也行")
     assert not detector.find("我要投诉")
 
 
 @pytest.mark.parametrize(
-    "line", ["投诉 | anger", "投诉 | complaint | before=找", "不 | @negation | after=找", "差评 | review | for=review"]
+    "line", ["投诉 | anger", "投诉 | phrase | as=anger", "投诉 | phrase | as=complaint before=找",
+             "不 | @negated | after=找", "差评 | phrase | as=review for=review"]
 )
 def test_a_bad_lexicon_line_is_an_error_naming_file_and_line(tmp_path, line):
-    lexicon = tmp_path / "escalation.txt"
-    lexicon.write_text(f"# header\n{line}\n", encoding="utf-8")
+    folder = folder_with_escalation(tmp_path, f"# header\n{line}\n")
     with pytest.raises(LexiconError, match=r"escalation\.txt:2:"):
-        EscalationDetector(lexicon)
+        EscalationDetector(folder)
 
 
 def test_context_rule_with_for_applies_only_to_the_named_kinds(tmp_path):
-    lexicon = tmp_path / "escalation.txt"
-    lexicon.write_text("差评 | review\n经理 | manager\n说 | @ref_after | for=review\n", encoding="utf-8")
-    detector = EscalationDetector(lexicon)
+    detector = EscalationDetector(folder_with_escalation(
+        tmp_path, "差评 | phrase | as=review\n经理 | phrase | as=manager\n说 | @mentioned_after | for=review\n"))
     assert not detector.find("差评说质量不好")
     assert detector.find("经理说话")

@@ -41,7 +41,7 @@ def append_line(path: Path, line: str) -> int:
 
 def add_shop_greeting(folder: Path) -> None:
     """What the README's worked example does: a phrase, and examples both ways."""
-    append_line(folder / "tone_greeting.txt", f"{SHOP_GREETING}")
+    append_line(folder / "tone_greeting.txt", f"{SHOP_GREETING} | phrase")
     table = folder / "examples" / "tone.greeting.tsv"
     append_line(table, f"fire\tagent\t{SHOP_GREETING}，请问有什么需要")
     append_line(table, "pass\tagent\t木子家居的沙发这周包邮")
@@ -51,44 +51,50 @@ def add_shop_greeting(folder: Path) -> None:
 
 BAD_LINES = [
     # (file in the lexicon folder, appended line, fragment of the message)
-    ("tone_greeting.txt", "您好呀呀 | bogus_tag", "unknown tag 'bogus_tag'"),
-    ("tone_greeting.txt", "您好呀呀 | whole_word | more", "too many '|' fields"),
-    ("tone_greeting.txt", "| whole_word", "empty phrase before '|'"),
-    ("tone_greeting.txt", "您好", "is already listed on line"),
-    ("tone_thanks.txt", "多谢多谢 | whole_wrod", "did you mean 'whole_word'?"),
-    ("tone_rude.txt", "滚出去吧", "needs a suggestion"),
-    ("tone_rude.txt", "滚出去吧 | 请您稍等 | quoted", "applies to every phrase; drop the tag"),
-    ("tone_context_rules.txt", "new_rule | excuse | after", "expected 'rule | effect | where | note | scope'"),
-    ("tone_context_rules.txt", "new_rule | forgive | after | a note", "effect 'forgive' is not one of excuse, require"),
-    ("tone_context_rules.txt", "new_rule | excuse | nearby | a note", "where 'nearby' is not one of"),
-    ("tone_context_rules.txt", "new_rule | excuse | after | a note | some", "scope 'some' must be 'all'"),
-    ("tone_context_rules.txt", "quoted | excuse | after | a note", "declared twice"),
-    ("tone_context_rules.txt", "lonely_rule | excuse | after | a note", "rule 'lonely_rule' has no words"),
-    ("tone_context.txt", "但是 | no_such_rule", "unknown rule 'no_such_rule'"),
-    ("tone_context.txt", "但是", "expected 'word | rule'"),
-    ("tone_context.txt", "《 | quoted", "two characters"),
+    ("tone_greeting.txt", "您好呀呀 | phrase | bogus_tag", "unknown option 'bogus_tag' for a phrase"),
+    ("tone_greeting.txt", "您好呀呀 | phrase | @bogus_rule", "no rule 'bogus_rule' in rules.txt"),
+    ("tone_greeting.txt", "| phrase", "empty phrase before '|'"),
+    ("tone_greeting.txt", "您好 | phrase", "is already listed on line"),
+    ("tone_greeting.txt", "您好呀呀", "expected 'phrase | kind [| option …]'"),
+    ("tone_thanks.txt", "多谢多谢 | phrase | whole_wrod", "unknown option 'whole_wrod'"),
+    ("tone_thanks.txt", "多谢多谢 | phrse", "did you mean 'phrase'?"),
+    ("tone_rude.txt", "滚出去吧 | phrase", "needs a suggestion"),
+    ("tone_rude.txt", "滚出去吧 | phrase | say=请您稍等 | @quoted", "applies to every phrase of tone.rude"),
+    ("rules.txt", "new_rule | excuse | after", "expected 'name | effect | where | note"),
+    ("rules.txt", "new_rule | forgive | after | a note", "effect 'forgive' is not one of excuse, require, class"),
+    ("rules.txt", "new_rule | excuse | nearby | a note", "where 'nearby' is not one of"),
+    ("rules.txt", "new_rule | excuse | after | a note | sometimes", "unknown option 'sometimes'"),
+    ("rules.txt", "new_rule | excuse | after | a note | unless=nothing", "names class 'nothing'"),
+    ("rules.txt", "quoted | excuse | after | a note", "declared twice"),
+    ("rules.txt", "lonely_rule | excuse | after | a note", "rule 'lonely_rule' has no words"),
+    ("tone_context.txt", "但是 | @no_such_rule", "no rule 'no_such_rule'"),
+    ("tone_context.txt", "但是", "expected 'phrase | kind"),
+    ("tone_context.txt", "但是 | phrase", "holds context words only"),
+    ("tone_context.txt", "《 | @quoted", "two characters"),
+    ("context.txt", "吗 | @question_end | side=after", "unknown option 'side=after' for a context word"),
     ("jieba_user_dict.txt", "滚筒 0", "frequency 0 is not allowed"),
     ("jieba_user_dict.txt", "滚筒 5 6", "expected 'word [frequency] [tag]'"),
-    ("risk_contact.txt", "飞信 | channal", "expected a kind (channel, intent, phrase)"),
+    ("risk_contact.txt", "飞信 | channal", "unknown kind 'channal'"),
     ("risk_contact.txt", "飞信 | channel | lable=Fetion", "unknown option 'lable=Fetion'"),
-    ("risk_contact.txt", "飞信 | channel | label=", "label= needs a name"),
-    ("risk_contact.txt", "加好友 | intent | only=Wechat", "no channel has label=Wechat (did you mean 'WeChat'?)"),
-    ("risk_contact.txt", "加好友 | intent | both", "'both' is not a position for a intent"),
+    ("risk_contact.txt", "飞信 | channel | as=", "unknown option 'as='"),
+    ("risk_contact.txt", "加好友 | intent | for=Wechat", "no channel has as=Wechat (did you mean 'WeChat'?)"),
+    ("risk_contact.txt", "加好友 | intent | side=both", "side=both: use before, after, any"),
+    ("risk_contact.txt", "加好友 | intent | reach=far", "reach=far: a number of characters"),
     ("risk_contact.txt", "··· | phrase", "empty once normalised"),
-    ("risk_payment.txt", "转我 | phrase | contact", "unknown option 'contact'"),
-    ("risk_review.txt", "返现 | frase", "expected a kind"),
-    ("risk_safe.txt", "请勿 | not | anywhere", "'anywhere' is not a position for a not"),
-    ("risk_safe.txt", "请勿 | nope", "expected a kind (mask, not, context, break, host)"),
-    ("risk_refusal.txt", "在这里 | redirects", "expected a kind (redirect)"),
+    ("risk_payment.txt", "转我 | phrase | strong", "unknown option 'strong' for a phrase"),
+    ("risk_review.txt", "返现 | frase", "unknown kind 'frase'"),
+    ("risk_safe.txt", "请勿 | @warned | anywhere", "unknown option 'anywhere' for a context word"),
+    ("risk_safe.txt", "请勿 | phrase", "holds context words only"),
     ("risk_lookalike.txt", "徽章 | 微", "expected 'character | character'"),
-    ("escalation.txt", "投诉你 | complain", "unknown role 'complain'"),
-    ("escalation.txt", "投诉你 | complaint | for=review", "unexpected field 'for=review'"),
-    ("escalation.txt", "工商 | @negation | after=不", "unexpected field 'after=不'"),
-    ("dispute_types.txt", "快递 | shipping", "with a role of logistics"),
-    ("dispute_types.txt", "破损 | quality | sometimes", "unknown option 'sometimes'"),
-    ("dispute_types.txt", "破损 | quality | with=", "option 'with='"),
-    ("dispute_steps.txt", "补发 | remedy", "listed twice as remedy"),
-    ("dispute_steps.txt", "补发 | @negation | asks", "takes no options"),
+    ("escalation.txt", "投诉你 | phrase | as=complain", "escalation phrases need as= one of"),
+    ("escalation.txt", "投诉你 | phrase | as=complaint | for=review", "unknown option 'for=review' for a phrase"),
+    ("escalation.txt", "工商 | @negated | after=不", "unknown option 'after=不' for a context word"),
+    ("dispute_types.txt", "快递 | phrase | as=shipping", "dispute.type phrases need as= one of"),
+    ("dispute_types.txt", "破损 | phrase | as=quality | sometimes", "unknown option 'sometimes'"),
+    ("dispute_types.txt", "破损 | phrase | as=quality | with=", "option 'with='"),
+    ("dispute_types.txt", "碎了一地 | phrase | as=quality | needs=remedy", "needs=remedy: dispute.type phrases take"),
+    ("dispute_steps.txt", "补发 | phrase | as=remedy", "is already listed on line"),
+    ("dispute_steps.txt", "补发 | @negated | asks", "unknown option 'asks' for a context word"),
     ("acknowledgements.txt", "好的 | thanks", "an acknowledgement is a phrase alone"),
     ("examples/tone.greeting.tsv", "fire\tagent", "three tab-separated columns"),
     ("examples/tone.greeting.tsv", "fires\tagent\t您好", "label 'fires' (did you mean 'fire'?)"),
@@ -147,11 +153,11 @@ def test_a_utf8_file_with_a_byte_order_mark_is_read(shop_folder):
 
 
 def test_every_bad_line_of_every_file_is_listed_not_only_the_first(run_cli, shop_folder):
-    where = [(shop_folder / "tone_greeting.txt", "您好呀呀 | bogus_tag"),
+    where = [(shop_folder / "tone_greeting.txt", "您好呀呀 | phrase | bogus_tag"),
              (shop_folder / "tone_greeting.txt", "再来一个 | other_bogus"),
              (shop_folder / "risk_contact.txt", "飞信 | channal"),
-             (shop_folder / "escalation.txt", "投诉你 | complain"),
-             (shop_folder / "dispute_steps.txt", "补发 | remedy"),
+             (shop_folder / "escalation.txt", "投诉你 | phrase | as=complain"),
+             (shop_folder / "dispute_steps.txt", "补发 | phrase | as=remedy"),
              (shop_folder / "examples" / "tone.rude.tsv", "fire\tagnet\t不知道")]
     lines = [(path, append_line(path, line)) for path, line in where]
     result = run_cli("lexicon", "check", shop_folder)
@@ -162,7 +168,7 @@ def test_every_bad_line_of_every_file_is_listed_not_only_the_first(run_cli, shop
 
 
 def test_loaders_raise_one_error_type_carrying_path_and_line(shop_folder):
-    number = append_line(shop_folder / "escalation.txt", "投诉你 | complain")
+    number = append_line(shop_folder / "escalation.txt", "投诉你 | phrase | as=complain")
     with pytest.raises(LexiconError) as caught:
         Auditor(load_rubric("default"), shop_folder)
     assert caught.value.path == shop_folder / "escalation.txt"
@@ -172,7 +178,7 @@ def test_loaders_raise_one_error_type_carrying_path_and_line(shop_folder):
 @pytest.mark.parametrize("command", ["audit", "review", "explain"])
 def test_commands_print_lexicon_errors_and_exit_2(run_cli, shop_folder, tmp_path, command):
     path = shop_folder / "tone_rude.txt"
-    number = append_line(path, "滚出去吧")
+    number = append_line(path, "滚出去吧 | phrase")
     chats = write_csv(tmp_path / "chats.csv", SHOP_CHAT)
     args = {"audit": ["audit", chats], "review": ["review", chats, "--conversation", "S1"],
             "explain": ["explain", "tone.rude"]}[command]

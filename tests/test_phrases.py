@@ -177,7 +177,7 @@ CONTEXT_RULE_CASES = {
     "advice_follows": ("您先别着急确认收货", "您先别着急", "您先别着急，我帮您查"),
     "delivery_wait": ("稍等两三天就到了", "稍等", "稍等，我看看"),
     "buyer_does_it": ("您帮我看一下是不是这个颜色", "我看一下", "好的，我看一下"),
-    "brand_name": ("hello kitty联名款到货了", "hello", "hello，在的"),
+    "brand_name": ("哈喽kitty联名款到货了", "哈喽", "哈喽，在的"),
     "feeling_follows": ("换作是我也会选这个尺码", "换作是我", "换作是我，肯定也很着急"),
     "asks_question": ("还有什么需要准备的，我列给您", "还有什么需要", "还有什么需要吗"),
     "answers_opening": ("同事们都在的时候回复会快一些", "在的", "亲，在的"),
@@ -237,7 +237,6 @@ def test_rude_phrase_without_rules_is_not_excused_by_an_alternative(detector):
         ("植物有病斑要先打药", "有病", False),
         ("去死皮效果很好", "去死", False),
         ("你是sb吗", "sb", True),
-        ("usb接口", "sb", False),
         ("您好，在的", "您好", True),
         ("麻烦您好评", "您好", False),
         ("您好像拍错了", "您好", False),
@@ -251,6 +250,10 @@ def test_whole_word_phrases_count_only_as_whole_words(detector, text, phrase, co
     if not counts:
         assert verdict.decided_by == "whole_word"
         assert verdict.note.startswith("part of the longer word")
+
+
+def test_latin_phrases_are_found_only_where_a_word_starts(detector):
+    assert [v for v in detector.judge("usb接口") if v.phrase.phrase == "sb"] == []
 
 
 def test_jieba_loads_only_when_a_whole_word_phrase_is_met():
@@ -299,7 +302,7 @@ def test_user_dict_rejects_frequency_zero(tmp_path):
 @pytest.mark.parametrize(
     "name",
     [lexicon_file(c) for c in CATEGORIES]
-    + ["tone_context_rules.txt", "tone_context.txt", "jieba_user_dict.txt"],
+    + ["rules.txt", "context.txt", "tone_context.txt", "jieba_user_dict.txt"],
 )
 def test_each_lexicon_documents_its_format_in_a_header(name):
     head = (LEXICONS / name).read_text(encoding="utf-8").split("\n\n", 1)[0]
@@ -336,13 +339,14 @@ def append_line(path: Path, line: str) -> int:
 @pytest.mark.parametrize(
     ("file_name", "line", "message"),
     [
-        ("tone_rude.txt", "爱理不理", "needs a suggestion"),
-        ("tone_greeting.txt", "欢迎欢迎 | no_such_rule", "unknown tag 'no_such_rule'"),
-        ("tone_greeting.txt", "您好 | whole_word", "already listed"),
-        ("tone_thanks.txt", "谢谢惠顾 | quoted", "applies to every phrase"),
-        ("tone_context.txt", "但是 | no_such_rule", "expected 'word | rule'"),
-        ("tone_context_rules.txt", "odd | maybe | after | a note", "effect 'maybe'"),
-        ("tone_context_rules.txt", "lonely | excuse | after | no words anywhere", "has no words"),
+        ("tone_rude.txt", "爱理不理 | phrase", "needs a suggestion"),
+        ("tone_greeting.txt", "欢迎欢迎 | phrase | @no_such_rule", "no rule 'no_such_rule'"),
+        ("tone_greeting.txt", "您好 | phrase | whole_word", "already listed"),
+        ("tone_thanks.txt", "谢谢惠顾 | phrase | @quoted", "applies to every phrase"),
+        ("tone_context.txt", "但是 | @no_such_rule", "no rule 'no_such_rule'"),
+        ("tone_context.txt", "但是 | phrase", "holds context words only"),
+        ("rules.txt", "odd | maybe | after | a note", "effect 'maybe'"),
+        ("rules.txt", "lonely | excuse | after | no words anywhere", "has no words"),
     ],
 )
 def test_malformed_lexicon_line_is_reported_with_file_and_line(
@@ -355,7 +359,7 @@ def test_malformed_lexicon_line_is_reported_with_file_and_line(
 
 
 def test_a_shop_can_extend_the_rude_lexicon_in_its_own_folder(lexicon_copy):
-    append_line(lexicon_copy / "tone_rude.txt", "爱理不理 | 您的问题我都会认真回复")
+    append_line(lexicon_copy / "tone_rude.txt", "爱理不理 | phrase | say=您的问题我都会认真回复")
     custom = ToneDetector(lexicon_copy)
     found = custom.detect(single_message("爱理不理的"))
     assert [(d.text, d.suggestion) for d in found] == [("爱理不理", "您的问题我都会认真回复")]

@@ -256,9 +256,7 @@ def test_repeated_messages_give_equal_results(detector):
 
 def copy_lexicons(tmp_path: Path) -> Path:
     folder = tmp_path / "lexicons"
-    folder.mkdir()
-    for path in data_dir("lexicons").glob("risk_*.txt"):
-        shutil.copy(path, folder / path.name)
+    shutil.copytree(data_dir("lexicons"), folder, ignore=shutil.ignore_patterns("examples", "categories"))
     return folder
 
 
@@ -274,21 +272,21 @@ def test_unknown_option_names_the_file_and_line(tmp_path):
 def test_missing_kind_names_the_file_and_line(tmp_path):
     folder = copy_lexicons(tmp_path)
     (folder / "risk_review.txt").write_text("好评返现\n", encoding="utf-8")
-    with pytest.raises(LexiconError, match=r"risk_review\.txt:1: expected a kind"):
+    with pytest.raises(LexiconError, match=r"risk_review\.txt:1: expected 'phrase \| kind"):
         RiskDetector(folder)
 
 
-def test_a_position_that_does_not_suit_the_kind_is_an_error(tmp_path):
+def test_an_option_that_does_not_suit_the_kind_is_an_error(tmp_path):
     folder = copy_lexicons(tmp_path)
     with (folder / "risk_safe.txt").open("a", encoding="utf-8") as handle:
-        handle.write("千万别 | not | anywhere\n")
-    with pytest.raises(LexiconError, match=r"risk_safe\.txt:\d+: 'anywhere' is not a position for a not"):
+        handle.write("千万别 | @warned | side=after\n")
+    with pytest.raises(LexiconError, match=r"risk_safe\.txt:\d+: unknown option 'side=after' for a context word"):
         RiskDetector(folder)
 
 
 def test_a_new_lexicon_line_takes_effect(tmp_path):
     folder = copy_lexicons(tmp_path)
     with (folder / "risk_contact.txt").open("a", encoding="utf-8") as handle:
-        handle.write("飞信 | channel | label=Fetion\n")
+        handle.write("飞信 | channel | as=Fetion\n")
     assert RiskDetector().find("加我飞信") == []
     assert [f.category for f in RiskDetector(folder).find("加我飞信")] == [CONTACT]

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from cs_audit.analysis.escalation import ESCALATION_LEXICON, EscalationDetector
+from cs_audit.analysis.escalation import EscalationDetector
 from cs_audit.analysis.phrases import ToneDetector
 from cs_audit.analysis.pii import PiiDetector
 from cs_audit.analysis.risk import RiskDetector
-from cs_audit.lexicon import ProblemList, lexicon_path
+from cs_audit.lexicon import ProblemList
 from cs_audit.model import Conversation, Detection
 
 
@@ -40,7 +40,7 @@ class Detectors:
         with problems.gathered():
             tone = ToneDetector(lexicon_dir)
         with problems.gathered():
-            escalation = EscalationDetector(lexicon_path(ESCALATION_LEXICON, lexicon_dir))
+            escalation = EscalationDetector(lexicon_dir)
         problems.raise_if_any()
         return cls(risk, (tone, escalation, PiiDetector()))
 

@@ -48,55 +48,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import ahocorasick
-
-from cs_audit.analysis.normalize import CLAUSE_MARKS, normalize
-from cs_audit.lexicon import (
-    LexiconEntry,
-    LexiconError,
-    ProblemList,
-    did_you_mean,
-    lexicon_path,
-    read_lexicon,
-)
+from cs_audit.analysis.engine import FAMILY_LABELS, Hit, RuleEngine, load_engine
+from cs_audit.lexicon import bundled_lexicon_dir
 from cs_audit.model import Conversation, Detection, quick_pickle
 
-TYPES = ("logistics", "quality", "after_sales", "price", "attitude", "malicious")
+TYPES_FAMILY = "dispute.type"
+STEPS_FAMILY = "dispute.steps"
+TYPES = FAMILY_LABELS[TYPES_FAMILY]
 STEPS = ("respond", "apologise", "ask_evidence", "explain", "remedy", "follow_up")
 # Causes before wishes, wishes before complaints about the chat itself (see the module docstring).
 MAIN_TYPE_ORDER = ("malicious", "quality", "logistics", "price", "after_sales", "attitude")
 # Steps found by phrases; respond is any agent message and apologise comes from tone detections.
-PHRASE_STEPS = ("ask_evidence", "explain", "remedy", "follow_up")
+PHRASE_STEPS = FAMILY_LABELS[STEPS_FAMILY]
 APOLOGY_CATEGORIES = ("tone.apology", "tone.empathy")
 THREAT_CATEGORY = "buyer.escalation"
-
-TYPES_LEXICON = "dispute_types"
-STEPS_LEXICON = "dispute_steps"
 
 # The evidence of `respond` is the opening of the reply, kept short for reports.
 RESPOND_EVIDENCE_CHARS = 30
 # Canned replies repeat thousands of times in an export; read each distinct text once.
 _READING_CACHE_SIZE = 65_536
-# How far (in normalised characters of @filler words) a negation reaches to its phrase.
-NEGATION_REACH = 6
-
-_TYPE_CONTEXT = (
-    "@negation", "@filler", "@negation_after", "@hypothetical", "@presale", "@question_end",
-    "@actual", "@complaint", "@benign",
-)
-_TYPE_FLAGS = ("asks", "needs_complaint", "needs_threat", "conditional")
-# No @hypothetical for steps: a conditional offer (如果是质量问题给您补发) or a polite request
-# (方便的话拍张照片) is still the step taken.
-_STEP_CONTEXT = ("@negation", "@filler", "@negation_after", "@request", "@benign")
-_STEP_FLAGS = ("needs_request", "after_remedy")
-# An explanation explains whether it affirms or denies (不是质量问题，所以…), so negation
-# words do not cancel it.
-_POLARITY_FREE = frozenset({"explain"})
-_OPTIONS = ("with", "without", "sentence_with")
-# Marks that end a sentence (a subset of the clause marks kept by normalize).
-_SENTENCE_MARKS = frozenset("。!?;…\n")
-_SENTENCE_QUESTION = "?"
-
 # Conditions a phrase match may leave to the caller, who sees the whole conversation.
 NEEDS_COMPLAINT = "complaint"  # a complaint word somewhere in the same buyer turn
 NEEDS_THREAT = "threat"  # a buyer.escalation detection in the same buyer turn
@@ -191,23 +161,6 @@ class PhraseMatch:
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
-    role: str  # a type or step id, or a context role such as "@negation"
-    length: int
-    flags: frozenset[str] = frozenset()
-    with_words: tuple[str, ...] = ()
-    without_words: tuple[str, ...] = ()
-    sentence_words: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    start: int
-    end: int
-    entry: _Entry
-
-
-@dataclass(frozen=True, slots=True)
 class _Reading:
     """A text read against a phrase book: the matches that count and the context roles seen."""
 
@@ -215,72 +168,20 @@ class _Reading:
     roles: frozenset[str]
 
 
-def _parse_entry(path: Path, entry: LexiconEntry, ids: Sequence[str], context_roles: Sequence[str],
-                 flags: Sequence[str]) -> tuple[str, _Entry]:
-    """One line of a phrase book: its matching key and what it stands for."""
-    def wrong(message: str) -> LexiconError:
-        return LexiconError.at(path, entry.line, message)
-
-    key = normalize(entry.phrase).text
-    if not key:
-        raise wrong(f"{entry.phrase!r} is empty once normalised (spaces and decoration are removed)")
-    if not entry.fields or entry.fields[0] not in (*ids, *context_roles):
-        given = entry.fields[0] if entry.fields else ""
-        hint = did_you_mean(given, (*ids, *context_roles)) if given else ""
-        raise wrong(f"expected 'phrase | role [| options]' with a role of "
-                    f"{', '.join((*ids, *context_roles))}" + (f"; got {given!r}{hint}" if given else ""))
-    role = entry.fields[0]
-    options = " ".join(entry.fields[1:]).split()
-    if role.startswith("@") and options:
-        raise wrong(f"a context word ({role}) takes no options")
-    found_flags: set[str] = set()
-    lists: dict[str, tuple[str, ...]] = {}
-    for option in options:
-        name, equals, value = option.partition("=")
-        if equals:
-            words = tuple(normalize(word).text for word in value.split(",") if word)
-            if name not in _OPTIONS or not all(words) or not words:
-                raise wrong(f"option {option!r}: use with=, without= or sentence_with=w1,w2")
-            lists[name] = words
-        elif option in flags:
-            found_flags.add(option)
-        else:
-            raise wrong(f"unknown option {option!r}{did_you_mean(option, flags)}; use "
-                        f"{', '.join(flags)}, with=…, without=… or sentence_with=…")
-    return key, _Entry(
-        role, len(key), frozenset(found_flags),
-        lists.get("with", ()), lists.get("without", ()), lists.get("sentence_with", ()),
-    )
+# What a trigger's needs= option leaves to the caller, who sees the whole conversation.
+_NEEDS = {"complaint": NEEDS_COMPLAINT, "threat": NEEDS_THREAT, "remedy": NEEDS_REMEDY}
 
 
 class _PhraseBook:
-    """One lexicon compiled into an automaton, with the context rules its header documents."""
+    """One family of the rule engine's lexicons (dispute types or steps), read per text."""
 
-    def __init__(self, path: Path, ids: Sequence[str], context_roles: Sequence[str],
-                 flags: Sequence[str], cover_across_ids: bool) -> None:
+    def __init__(self, engine: RuleEngine, family: str, cover_across_ids: bool) -> None:
         """``cover_across_ids``: whether a longer trigger hides a shorter one of another id
         (退款还没到 is not also a logistics 还没到) or only one of its own (已经补发 confirms a
         follow-up and is still the remedy 补发)."""
-        self.path = path
+        self.engine = engine
+        self.family = family
         self._cover_across_ids = cover_across_ids
-        self._automaton = ahocorasick.Automaton()
-        by_key: dict[str, list[_Entry]] = {}
-        # Every line is read even after a bad one, so one run lists every bad line.
-        problems = ProblemList()
-        for entry in read_lexicon(path, problems):
-            with problems.gathered():
-                key, parsed = _parse_entry(path, entry, ids, context_roles, flags)
-                if any(existing.role == parsed.role for existing in by_key.get(key, ())):
-                    raise LexiconError.at(path, entry.line,
-                                          f"{entry.phrase!r} is listed twice as {parsed.role}")
-                by_key.setdefault(key, []).append(parsed)
-        if not problems.problems and not any(
-                entry.role in ids for entries in by_key.values() for entry in entries):
-            problems.add(path, None, f"no phrase of {', '.join(ids)}; the file needs at least one")
-        problems.raise_if_any()
-        for key, entries in by_key.items():
-            self._automaton.add_word(key, tuple(entries))
-        self._automaton.make_automaton()
         self.read = lru_cache(maxsize=_READING_CACHE_SIZE)(self._read_uncached)
 
     def __getstate__(self) -> dict:
@@ -295,157 +196,40 @@ class _PhraseBook:
 
     def _read_uncached(self, text: str) -> _Reading:
         """The phrases of ``text`` that count (some with pending needs) and the context roles seen."""
-        normal = normalize(text)
-        folded = normal.text
-        if not folded:
-            return _Reading((), frozenset())
-        found = [(last, entry) for last, entries in self._automaton.iter(folded) for entry in entries]
-        if not any(entry.role[0] != "@" for _, entry in found):
-            # No trigger: only which context words occur matters (a complaint word in a turn).
-            return _Reading((), frozenset(entry.role for _, entry in found))
-        triggers: list[_Hit] = []
-        context: list[_Hit] = []
-        for last, entry in found:
-            hit = _Hit(last + 1 - entry.length, last + 1, entry)
-            (context if entry.role[0] == "@" else triggers).append(hit)
-        benign = [hit for hit in context if hit.entry.role == "@benign"]
-        if benign:
-            # 要不/不然/不好意思 hold a 不 that negates nothing; a trigger inside such a phrase
-            # means something else.
-            triggers = [hit for hit in triggers if not _inside_any(hit, benign)]
-            context = [hit for hit in context if hit.entry.role == "@benign" or not _inside_any(hit, benign)]
-        roles: dict[str, list[_Hit]] = {}
-        for hit in context:
-            roles.setdefault(hit.entry.role, []).append(hit)
-        context_view = _Context(folded, roles)
+        scan = self.engine.scan(text)
+        roles = frozenset({"@complaint"}) if scan.has(self.family, "complaint") else frozenset()
+        triggers = scan.triggers(self.family)
+        if not triggers:
+            return _Reading((), roles)
         matches = []
         for hit in _drop_covered(triggers, self._cover_across_ids):
-            needs = self._judge(hit, context_view)
-            if needs is None:
+            if not scan.decide(hit).counts:
                 continue
-            start, end = normal.original_span(hit.start, hit.end)
-            matches.append(PhraseMatch(hit.entry.role, (start, end), text[start:end], needs))
+            need = hit.entry.value("needs")
+            needs = set()
+            if need == "complaint" and "@complaint" not in roles:
+                needs.add(NEEDS_COMPLAINT)
+            elif need in ("threat", "remedy"):
+                needs.add(_NEEDS[need])
+            start, end = scan.original_span(hit.start, hit.end)
+            matches.append(PhraseMatch(hit.entry.label, (start, end), text[start:end], frozenset(needs)))
         matches.sort(key=lambda match: match.span)
-        return _Reading(tuple(matches), frozenset(roles))
-
-    @staticmethod
-    def _judge(hit: _Hit, context: _Context) -> frozenset[str] | None:
-        """None when the phrase does not count; otherwise what it still needs from the caller."""
-        entry = hit.entry
-        clause_start, clause_end = context.clause(hit.start, hit.end)
-        clause = context.text[clause_start:clause_end]
-        if entry.with_words and not any(word in clause for word in entry.with_words):
-            return None
-        if any(word in clause for word in entry.without_words):
-            return None
-        if entry.sentence_words:
-            sentence_start, sentence_end = context.sentence(hit.start, hit.end)
-            if not any(word in context.text[sentence_start:sentence_end] for word in entry.sentence_words):
-                return None
-        if entry.role not in _POLARITY_FREE and (
-            context.negated_before(hit.start) or context.negated_after(hit.end)
-        ):
-            return None
-        if "conditional" not in entry.flags and context.any_between("@hypothetical", clause_start, clause_end):
-            return None
-        if "asks" in entry.flags and not context.has("@actual") and (
-            context.any_between("@presale", clause_start, hit.start)
-            or context.any_between("@question_end", hit.end, clause_end)
-            or context.text[clause_end:clause_end + 1] == _SENTENCE_QUESTION
-        ):
-            return None
-        if "needs_request" in entry.flags and not context.any_between("@request", clause_start, clause_end):
-            return None
-        needs = set()
-        if "needs_complaint" in entry.flags and not context.has("@complaint"):
-            needs.add(NEEDS_COMPLAINT)
-        if "needs_threat" in entry.flags:
-            needs.add(NEEDS_THREAT)
-        if "after_remedy" in entry.flags:
-            needs.add(NEEDS_REMEDY)
-        return frozenset(needs)
+        return _Reading(tuple(matches), roles)
 
 
-class _Context:
-    """Where the context words of one normalised text stand, and the questions asked of them."""
-
-    def __init__(self, text: str, roles: dict[str, list[_Hit]]) -> None:
-        self.text = text
-        self._roles = roles
-        # Only the negation walk needs positions; most texts hold few of these words.
-        self._ends = {role: _by_position(roles.get(role, ()), lambda hit: hit.end)
-                      for role in ("@negation", "@filler")}
-        self._starts = {role: _by_position(roles.get(role, ()), lambda hit: hit.start)
-                        for role in ("@negation_after", "@filler")}
-
-    def has(self, role: str) -> bool:
-        return role in self._roles
-
-    def any_between(self, role: str, start: int, end: int) -> bool:
-        return any(start <= hit.start and hit.end <= end for hit in self._roles.get(role, ()))
-
-    def clause(self, start: int, end: int) -> tuple[int, int]:
-        return self._bounds(start, end, CLAUSE_MARKS)
-
-    def sentence(self, start: int, end: int) -> tuple[int, int]:
-        return self._bounds(start, end, _SENTENCE_MARKS)
-
-    def _bounds(self, start: int, end: int, marks: frozenset[str]) -> tuple[int, int]:
-        left = start
-        while left > 0 and self.text[left - 1] not in marks:
-            left -= 1
-        right = end
-        while right < len(self.text) and self.text[right] not in marks:
-            right += 1
-        return left, right
-
-    def negated_before(self, start: int) -> bool:
-        """A @negation ends at ``start``, or reaches it across @filler words only."""
-        negations = self._ends.get("@negation", {})
-        fillers = self._ends.get("@filler", {})
-        position = start
-        while start - position <= NEGATION_REACH:
-            if position in negations:
-                return True
-            if position not in fillers:
-                return False
-            position -= max(fillers[position])
-        return False
-
-    def negated_after(self, end: int) -> bool:
-        """A @negation_after starts at ``end``, or after @filler words only."""
-        negations = self._starts.get("@negation_after", {})
-        fillers = self._starts.get("@filler", {})
-        position = end
-        while position - end <= NEGATION_REACH:
-            if position in negations:
-                return True
-            if position not in fillers:
-                return False
-            position += max(fillers[position])
-        return False
-
-
-def _by_position(hits: Iterable[_Hit], where) -> dict[int, list[int]]:
-    table: dict[int, list[int]] = {}
-    for hit in hits:
-        table.setdefault(where(hit), []).append(hit.entry.length)
-    return table
-
-
-def _inside_any(hit: _Hit, containers: Sequence[_Hit]) -> bool:
+def _inside_any(hit: Hit, containers: Sequence[Hit]) -> bool:
     return any(
-        other.start <= hit.start and hit.end <= other.end and other.entry.length > hit.entry.length
+        other.start <= hit.start and hit.end <= other.end and other.end - other.start > hit.end - hit.start
         for other in containers
     )
 
 
-def _drop_covered(triggers: list[_Hit], across_ids: bool) -> list[_Hit]:
+def _drop_covered(triggers: list[Hit], across_ids: bool) -> list[Hit]:
     """Drop triggers inside a longer trigger: 掉色了 is judged, not the 掉色 within it."""
     if across_ids:
         return [hit for hit in triggers if not _inside_any(hit, triggers)]
     return [hit for hit in triggers
-            if not _inside_any(hit, [other for other in triggers if other.entry.role == hit.entry.role])]
+            if not _inside_any(hit, [other for other in triggers if other.entry.label == hit.entry.label])]
 
 
 def _buyer_turns(conversation: Conversation) -> dict[int, int]:
@@ -472,17 +256,9 @@ class DisputeAnalyzer:
 
         Raises ``LexiconError`` naming the file and line of a malformed entry.
         """
-        types_path = lexicon_path(TYPES_LEXICON, lexicon_dir)
-        steps_path = lexicon_path(STEPS_LEXICON, lexicon_dir)
-        # Both files are read even when the first is bad, so one run lists every bad line.
-        problems = ProblemList()
-        with problems.gathered():
-            self._types = _PhraseBook(types_path, TYPES, _TYPE_CONTEXT, _TYPE_FLAGS,
-                                      cover_across_ids=True)
-        with problems.gathered():
-            self._steps = _PhraseBook(steps_path, PHRASE_STEPS, _STEP_CONTEXT, _STEP_FLAGS,
-                                      cover_across_ids=False)
-        problems.raise_if_any()
+        engine = load_engine(Path(lexicon_dir) if lexicon_dir is not None else bundled_lexicon_dir())
+        self._types = _PhraseBook(engine, TYPES_FAMILY, cover_across_ids=True)
+        self._steps = _PhraseBook(engine, STEPS_FAMILY, cover_across_ids=False)
 
     # --- single messages (for tests, `explain` and reports) ---------------------------------
 

@@ -162,11 +162,12 @@ class PhraseMatch:
 
 @dataclass(frozen=True, slots=True)
 class _Reading:
-    """A text read against a phrase book: the matches that count and the context roles seen."""
+    """A text read against a phrase book: the matches that count (some with pending needs)."""
 
     matches: tuple[PhraseMatch, ...]
-    roles: frozenset[str]
 
+
+_NO_READING = _Reading(())
 
 # What a trigger's needs= option leaves to the caller, who sees the whole conversation.
 _NEEDS = {"complaint": NEEDS_COMPLAINT, "threat": NEEDS_THREAT, "remedy": NEEDS_REMEDY}
@@ -195,26 +196,29 @@ class _PhraseBook:
         self.read = lru_cache(maxsize=_READING_CACHE_SIZE)(self._read_uncached)
 
     def _read_uncached(self, text: str) -> _Reading:
-        """The phrases of ``text`` that count (some with pending needs) and the context roles seen."""
+        """The phrases of ``text`` that count, some with needs left to the caller."""
         scan = self.engine.scan(text)
-        roles = frozenset({"@complaint"}) if scan.has(self.family, "complaint") else frozenset()
         triggers = scan.triggers(self.family)
         if not triggers:
-            return _Reading((), roles)
+            return _NO_READING
         matches = []
         for hit in _drop_covered(triggers, self._cover_across_ids):
             if not scan.decide(hit).counts:
                 continue
             need = hit.entry.value("needs")
             needs = set()
-            if need == "complaint" and "@complaint" not in roles:
+            if need == "complaint" and not scan.has(self.family, "complaint"):
                 needs.add(NEEDS_COMPLAINT)
             elif need in ("threat", "remedy"):
                 needs.add(_NEEDS[need])
             start, end = scan.original_span(hit.start, hit.end)
             matches.append(PhraseMatch(hit.entry.label, (start, end), text[start:end], frozenset(needs)))
         matches.sort(key=lambda match: match.span)
-        return _Reading(tuple(matches), roles)
+        return _Reading(tuple(matches))
+
+    def complains(self, text: str) -> bool:
+        """Whether ``text`` holds a @complaint word (还没到, 几天了)."""
+        return self.engine.scan(text).has(self.family, "complaint")
 
 
 def _inside_any(hit: Hit, containers: Sequence[Hit]) -> bool:
@@ -341,8 +345,14 @@ class DisputeAnalyzer:
             message.index: self._types.read(message.text)
             for message in conversation.messages if message.role == "buyer"
         }
+        # A topic word (物流到哪了) waits for a complaint word anywhere in its turn; the turns are
+        # read for complaint words only when such a word is there.
+        pending_turns = {turn_of[index] for index, reading in readings.items()
+                         if any(NEEDS_COMPLAINT in match.needs for match in reading.matches)}
         complaining_turns = {
-            turn_of[index] for index, reading in readings.items() if "@complaint" in reading.roles
+            turn_of[message.index] for message in conversation.messages
+            if message.role == "buyer" and turn_of[message.index] in pending_turns
+            and self._types.complains(message.text)
         }
         found: list[DisputeEvidence] = []
         for index, reading in readings.items():

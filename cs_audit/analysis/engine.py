@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -118,8 +119,9 @@ _SIDES = ("before", "after", "any")
 NEEDS = ("complaint", "threat", "remedy")
 # How far before a trigger an `after=` word may end (找你们主管: 你们 within 4 of 主管).
 AFTER_WORD_REACH = 4
-# Distinct texts whose scan is kept; canned replies repeat thousands of times in an export.
-_SCAN_CACHE_SIZE = 32_768
+# Distinct texts whose scan is kept: enough for every detector to share the scans of one
+# conversation (each detector keeps its own verdicts per distinct text for longer).
+_SCAN_CACHE_SIZE = 1_024
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +161,12 @@ class Trigger:
     rules: tuple[ContextRule, ...] = ()
     options: Mapping[str, object] = field(default_factory=dict)
     source: str = ""
+    names: frozenset[str] = frozenset()  # category, its short name and label: what for= matches
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            names = {self.category, self.category.split(".")[-1]} | ({self.label} if self.label else set())
+            object.__setattr__(self, "names", frozenset(names))
 
     @property
     def suggestion(self) -> str:
@@ -188,9 +196,11 @@ class ContextWord:
         return not self.scope or bool(self.scope & target.names)
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Where an entry was found in a normalised text ([start, end) of that text)."""
+class Hit(NamedTuple):
+    """Where an entry was found in a normalised text ([start, end) of that text).
+
+    (A named tuple: a message gives dozens of hits, most of them light context words.)
+    """
 
     start: int
     end: int
@@ -210,13 +220,9 @@ class Target:
     rules: tuple[ContextRule, ...]
 
     @classmethod
-    def of(cls, *hits: Hit, rules: Sequence[ContextRule] | None = None) -> Target:
-        triggers = [hit.entry for hit in hits]
-        first = triggers[0]
-        names = {first.category, first.category.split(".")[-1]}
-        names.update(trigger.label for trigger in triggers if trigger.label)
-        return cls(min(hit.start for hit in hits), max(hit.end for hit in hits), first.category,
-                   first.family, frozenset(names), tuple(rules if rules is not None else first.rules))
+    def of(cls, hit: Hit) -> Target:
+        trigger = hit.entry
+        return cls(hit.start, hit.end, trigger.category, trigger.family, trigger.names, trigger.rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,47 +253,102 @@ INLINE_RULES = {
 class Scan:
     """One message read against every lexicon: its normalised text, triggers and context words."""
 
-    __slots__ = ("normalized", "text", "_triggers", "_words", "_halfwidth", "_quotes")
+    __slots__ = ("normalized", "text", "_matches", "_triggers", "_sounds", "_sounded",
+                 "_word_automaton", "_words", "_raw", "_benign", "_halfwidth", "_quotes")
 
-    def __init__(self, normalized: NormalizedText, hits: Iterable[Hit],
-                 quotes: Mapping[tuple[str, str], tuple[str, ...]] | None = None) -> None:
+    def __init__(self, normalized: NormalizedText, matches: list, benign: list[Hit],
+                 sounds: SoundPass | None, word_automaton: ahocorasick.Automaton | None,
+                 quotes: Mapping[tuple[str, str], tuple[str, ...]]) -> None:
+        """``matches`` are the trigger automaton's (end, payload) pairs; a family's hits are made
+        from them when the family is first asked for, and context words are looked for with
+        ``word_automaton`` only when a rule first asks: most messages need few of either."""
         self.normalized = normalized
-        self._quotes = quotes or {}
         self.text = normalized.text
-        triggers: dict[str, list[Hit]] = {}
-        words: dict[tuple[str, str], list[Hit]] = {}
-        for hit in hits:
-            entry = hit.entry
-            if isinstance(entry, Trigger):
-                triggers.setdefault(entry.family, []).append(hit)
-            else:
-                words.setdefault((entry.family, entry.rule), []).append(hit)
-        self._triggers = triggers
-        self._words = words
+        self._matches = matches
+        self._benign = benign
+        self._sounds = sounds
+        self._sounded: list[Hit] | None = None
+        self._quotes = quotes
+        self._triggers: dict[str, list[Hit]] = {}
+        self._word_automaton = word_automaton
+        self._words: dict[str, dict[str, list[Hit]]] | None = None
+        self._raw: list = []
         self._halfwidth: str | None = None
 
     # --- what was found -------------------------------------------------------------------
 
     def triggers(self, family: str) -> list[Hit]:
         """The trigger hits of one family, benign-masked, in text order."""
-        return self._triggers.get(family, [])
+        found = self._triggers.get(family)
+        if found is None:
+            normalized = self.normalized
+            found = []
+            for end, (length, by_family, checked, _masks) in self._matches:
+                entries = by_family.get(family)
+                if not entries:
+                    continue
+                start = end + 1 - length
+                for trigger in entries:
+                    hit = Hit(start, end + 1, trigger)
+                    if not checked or _fits_boundaries(normalized, hit):
+                        found.append(hit)
+            if self._sounds is not None:
+                if self._sounded is None:
+                    self._sounded = [hit for hit in self._sounds.hits(self.text)
+                                     if _fits_boundaries(normalized, hit)]
+                found += [hit for hit in self._sounded if hit.entry.family == family]
+            benign = [hit for hit in self._benign if hit.entry.family in (family, "*")]
+            if benign and found:
+                found = [hit for hit in _unmasked(found + benign) if isinstance(hit.entry, Trigger)]
+            self._triggers[family] = found
+        return found
+
+    def _family_words(self, family: str) -> dict[str, list[Hit]]:
+        """The context words of one family (shared ones included), by rule."""
+        words = self._words
+        if words is None:
+            automaton = self._word_automaton
+            self._raw = list(automaton.iter(self.text)) if automaton is not None and self.text else []
+            words = self._words = {}
+        by_rule = words.get(family)
+        if by_rule is None:
+            by_rule = words[family] = {}
+            normalized = self.normalized
+            found = []
+            for end, (length, by_family, checked) in self._raw:
+                entries = by_family.get(family)
+                if not entries:
+                    continue
+                start = end + 1 - length
+                for entry in entries:
+                    hit = Hit(start, end + 1, entry)
+                    if checked and not _fits_boundaries(normalized, hit):
+                        continue
+                    found.append(hit)
+            benign = [hit for hit in self._benign if hit.entry.family in (family, "*")]
+            if benign and found:
+                # 不好意思 holds a 不 that negates nothing: a word inside a benign word is no word.
+                found = [hit for hit in _unmasked(found + benign) if hit.entry.rule != BENIGN]
+            for hit in found:
+                by_rule.setdefault(hit.entry.rule, []).append(hit)
+        return by_rule
 
     def words(self, family: str, rule: str, target: Target | None = None) -> list[Hit]:
         """The words of ``rule`` that apply to ``family`` (shared ones included)."""
-        found = self._words.get((family, rule), []) + self._words.get(("*", rule), [])
+        found = self._family_words(family).get(rule, [])
         if target is None:
             return found
         return [hit for hit in found if hit.entry.applies_to(target)]
 
     def unmasked(self, hits: list[Hit], family: str) -> list[Hit]:
         """``hits`` a detector made itself, less those inside a benign word of ``family``."""
-        benign = self.words(family, BENIGN)
+        benign = [hit for hit in self._benign if hit.entry.family in (family, "*")]
         if not benign or not hits:
             return hits
         return [hit for hit in _unmasked(hits + benign) if isinstance(hit.entry, Trigger)]
 
     def has(self, family: str, rule: str) -> bool:
-        return bool(self._words.get((family, rule)) or self._words.get(("*", rule)))
+        return bool(self._family_words(family).get(rule))
 
     # --- structure --------------------------------------------------------------------------
 
@@ -559,9 +620,13 @@ class RuleEngine:
                 self.quotes[key] = (*self.quotes.get(key, ()), word.phrase)
             else:
                 matched.append((word.key, word))
+        # Every trigger of every detector (and the benign words that mask them) in one pass; the
+        # other context words in a second pass, run only for a message whose triggers need them.
         self._automaton = _compile(
             [(trigger.key, trigger) for triggers in self.triggers.values() for trigger in triggers]
-            + matched)
+            + [(key, word) for key, word in matched if word.rule == BENIGN])
+        self._word_automaton = _compile_words([(key, word) for key, word in matched
+                                               if word.rule != BENIGN])
         pinyin = [trigger for triggers in self.triggers.values() for trigger in triggers
                   if trigger.flag("pinyin")]
         self._sounds: SoundPass | None = None
@@ -642,13 +707,11 @@ class RuleEngine:
             cache.move_to_end(text)
             return found
         normalized = normalize(text)
-        hits = [Hit(end + 1 - length, end + 1, entry)
-                for end, (length, entries) in self._automaton.iter(normalized.text)
-                for entry in entries]
-        if self._sounds is not None:
-            hits += self._sounds.hits(normalized.text)
-        hits = [hit for hit in hits if _fits_boundaries(normalized, hit)]
-        found = Scan(normalized, _unmasked(hits), self.quotes)
+        automaton = self._automaton
+        matches = list(automaton.iter(normalized.text)) if automaton is not None else []
+        benign = [Hit(end + 1 - length, end + 1, mask)
+                  for end, (length, _triggers, _checked, masks) in matches for mask in masks]
+        found = Scan(normalized, matches, benign, self._sounds, self._word_automaton, self.quotes)
         cache[text] = found
         if len(cache) > _SCAN_CACHE_SIZE:
             cache.popitem(last=False)
@@ -668,12 +731,13 @@ class SoundPass:
         if sounding == folded or self._automaton is None:
             return []
         found = []
-        for end_index, (length, entries) in self._automaton.iter(sounding):
+        for end_index, (length, by_family, _checked, _benign) in self._automaton.iter(sounding):
             start, end = end_index + 1 - length, end_index + 1
             written = folded[start:end]
             if written == sounding[start:end]:
                 continue  # written plainly: the main pass has it
-            found += [Hit(start, end, entry, self._describe(written)) for entry in entries]
+            found += [Hit(start, end, entry, self._describe(written))
+                      for entries in by_family.values() for entry in entries]
         return found
 
 
@@ -702,7 +766,28 @@ def _family_problems(family: str, trigger: Trigger, family_triggers: list[Trigge
     return found
 
 
+def _compile_words(pairs: Sequence[tuple[str, ContextWord]]) -> ahocorasick.Automaton | None:
+    """The context words' automaton; each key carries (length, words by family, whether
+    boundaries must be checked), shared words listed under every family."""
+    grouped: dict[str, list[ContextWord]] = {}
+    for key, word in pairs:
+        grouped.setdefault(key, []).append(word)
+    if not grouped:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, words in grouped.items():
+        by_family = {family: tuple(word for word in words if word.family in (family, "*"))
+                     for family in FAMILIES}
+        by_family = {family: found for family, found in by_family.items() if found}
+        checked = key[0].isascii() and key[0].isalpha()
+        automaton.add_word(key, (len(key), by_family, checked))
+    automaton.make_automaton()
+    return automaton
+
+
 def _compile(pairs: Sequence[tuple[str, Trigger | ContextWord]]) -> ahocorasick.Automaton | None:
+    """The triggers' automaton; each key carries (length, triggers by family, whether
+    boundaries must be checked, benign words), so a match costs nothing it does not need."""
     grouped: dict[str, list] = {}
     for key, entry in pairs:
         grouped.setdefault(key, []).append(entry)
@@ -710,7 +795,16 @@ def _compile(pairs: Sequence[tuple[str, Trigger | ContextWord]]) -> ahocorasick.
         return None
     automaton = ahocorasick.Automaton()
     for key, entries in grouped.items():
-        automaton.add_word(key, (len(key), tuple(entries)))
+        by_family: dict[str, tuple[Trigger, ...]] = {}
+        for entry in entries:
+            if isinstance(entry, Trigger):
+                by_family[entry.family] = (*by_family.get(entry.family, ()), entry)
+        benign = tuple(entry for entry in entries
+                       if isinstance(entry, ContextWord) and entry.rule == BENIGN)
+        checked = (key[0].isascii() and key[0].isalpha()) or any(
+            isinstance(entry, Trigger) and (entry.flag("edge") or entry.flag("contiguous"))
+            for entry in entries)
+        automaton.add_word(key, (len(key), by_family, checked, benign))
     automaton.make_automaton()
     return automaton
 
@@ -776,12 +870,7 @@ def _unmasked(hits: list[Hit]) -> list[Hit]:
 
 
 def _names_of(entry: Trigger | ContextWord) -> frozenset[str]:
-    if isinstance(entry, Trigger):
-        names = {entry.category, entry.category.split(".")[-1]}
-        if entry.label:
-            names.add(entry.label)
-        return frozenset(names)
-    return entry.scope
+    return entry.names if isinstance(entry, Trigger) else entry.scope
 
 
 # --- the format --------------------------------------------------------------------------------

@@ -170,3 +170,67 @@ def test_a_table_naming_no_check_of_the_rubric_is_a_problem(tmp_path):
     checked = check_rubric(load_rubric(str(path)), example_folders(path))
     assert not checked.tables
     assert "no check 'first_replies' (did you mean 'first_reply'?)" in str(checked.problems[0])
+
+
+# --- the command line ----------------------------------------------------------------------
+
+def test_rubric_check_judges_every_bundled_table(run_cli):
+    result = run_cli("rubric", "check")
+    assert result.exit_code == 0, result.stderr
+    assert "first_reply" in result.stdout and "no_extortion" in result.stdout
+    assert "examples get their verdict" in result.stdout
+
+
+def test_rubric_check_lists_rows_a_stricter_rubric_judges_wrongly_and_exits_1(run_cli, tmp_path):
+    path = shop_rubric(tmp_path / "shop")
+    result = run_cli("rubric", "check", path)
+    assert result.exit_code == 1
+    assert "rubrics/examples/first_reply.tsv:" in result.stdout and "expected pass, got fail" in result.stdout
+    assert "judged wrongly" in result.stderr
+
+
+def test_rubric_check_takes_tables_from_examples_dir_first(run_cli, tmp_path):
+    path = shop_rubric(tmp_path / "shop")
+    own = tmp_path / "qa-tables"
+    own.mkdir()
+    (own / "first_reply.tsv").write_text("pass\tbuyer@0 在吗\tagent@30 您好，在的\n", encoding="utf-8")
+    result = run_cli("rubric", "check", path, "--examples", own)
+    assert result.exit_code == 0, result.stdout
+    assert "1/1" in result.stdout
+
+
+def test_rubric_check_reports_a_bad_row_with_file_and_line_and_exits_2(run_cli, tmp_path):
+    path = shop_rubric(tmp_path / "shop", first_reply_max=60)
+    (tmp_path / "shop" / "examples").mkdir()
+    table = tmp_path / "shop" / "examples" / "greeting.tsv"
+    table.write_text("pass\tagent 您好\nfail\tagnet 在\n", encoding="utf-8")
+    result = run_cli("rubric", "check", path)
+    assert result.exit_code == 2
+    assert f"{table}:2: message 1: role 'agnet' (did you mean 'agent'?)" in result.stderr
+    assert "agnet 在" in result.stderr and "rows were not judged" in result.stderr
+
+
+def test_rubric_check_of_an_invalid_rubric_exits_2(run_cli, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "default"\n[checks.greeting]\nseverity = "huge"\n', encoding="utf-8")
+    result = run_cli("rubric", "check", bad)
+    assert result.exit_code == 2 and f"{bad}:3:" in result.stderr
+
+
+def test_explain_check_shows_its_examples_each_way(run_cli):
+    result = run_cli("explain", "dispute_remedy")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "Examples (rubrics/examples/dispute_remedy.tsv):" in out
+    assert out.index("Fails on:") < out.index("Passes on:") < out.index("Does not apply to:")
+    assert "buyer 收到的杯子碎了一个  │  agent 非常抱歉" in out
+
+
+def test_explain_check_of_a_shop_rubric_shows_its_own_table(run_cli, tmp_path):
+    path = shop_rubric(tmp_path / "shop")
+    (tmp_path / "shop" / "examples").mkdir()
+    (tmp_path / "shop" / "examples" / "first_reply.tsv").write_text(
+        "pass\tbuyer@0 在吗\tagent@30 木子家居为您服务\n", encoding="utf-8")
+    result = run_cli("explain", "first_reply", "--rubric", path)
+    assert result.exit_code == 0 and "agent@30 木子家居为您服务" in result.stdout
+    assert "Fails on:" not in result.stdout

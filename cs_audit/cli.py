@@ -36,6 +36,8 @@ FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
 MAX_WARNINGS = 20
 EXPLAIN_EXAMPLES = 5
+# Between the messages of an example conversation shown on one line (the table has a tab).
+EXAMPLE_MESSAGE_SEPARATOR = "  │  "
 # Below this many conversations a run is over before a bar would be useful.
 PROGRESS_FROM = 200
 
@@ -524,7 +526,7 @@ def _explain_category(category: str, lexicon_dir: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def _explain_check(rubric: Rubric, check_id: str) -> str | None:
+def _explain_check(rubric: Rubric, check_id: str, table: Path | None = None) -> str | None:
     from cs_audit.checks import CHECK_KINDS
 
     check = next((c for c in rubric.checks if c.id == check_id), None)
@@ -541,7 +543,23 @@ def _explain_check(rubric: Rubric, check_id: str) -> str | None:
     category = check.params.get("category")
     if category:
         lines += ["", f"It uses detection category {category}: see `cs-audit explain {category}`."]
+    if table is not None:
+        lines += _check_example_lines(table)
     return "\n".join(lines)
+
+
+def _check_example_lines(table: Path) -> list[str]:
+    """A check's examples, a few of each verdict, one conversation a line as the table writes it."""
+    from cs_audit.check_examples import load_check_examples, shown_path
+
+    examples = load_check_examples(table)
+    lines = ["", f"Examples ({shown_path(table)}):"]
+    for verdict, heading in (("fail", "Fails on:"), ("pass", "Passes on:"),
+                             ("n/a", "Does not apply to:")):
+        chosen = [e for e in examples if e.verdict == verdict][:EXPLAIN_EXAMPLES]
+        if chosen:
+            lines += ["", heading] + [f"  {e.encoded(EXAMPLE_MESSAGE_SEPARATOR)}" for e in chosen]
+    return lines
 
 
 def _explain_kpi(rubric: Rubric, kpi_id: str) -> str | None:
@@ -577,7 +595,9 @@ def _explain_kpi(rubric: Rubric, kpi_id: str) -> str | None:
 def explain(identifier: str, rubric_ref: str, lexicon_dir: Path | None) -> None:
     """Explain a detection category (e.g. tone.rude), a rubric check (e.g. first_reply) or a
     platform KPI (e.g. taobao.reply_3min_rate, with --rubric taobao): what it looks for, why
-    it matters, and examples that fire and that do not (from --lexicons DIR when given)."""
+    it matters, and examples: for a category, messages that fire and that do not (from
+    --lexicons DIR when given); for a check, conversations it fails, passes and does not
+    apply to (its table beside the rubric file, else the bundled one)."""
     from cs_audit.catalog import documented_categories
 
     rubric = _load_rubric_or_fail(rubric_ref)
@@ -586,7 +606,8 @@ def explain(identifier: str, rubric_ref: str, lexicon_dir: Path | None) -> None:
     if identifier in documented_categories():
         click.echo(_explain_category(identifier, lexicon_dir))
         return
-    text = _explain_check(rubric, identifier) or _explain_kpi(rubric, identifier)
+    text = (_explain_check(rubric, identifier, _check_table(rubric_ref, identifier))
+            or _explain_kpi(rubric, identifier))
     if text is None:
         known = ", ".join(documented_categories() + [c.id for c in rubric.checks]
                           + [k.id for k in rubric.kpis])
@@ -620,7 +641,7 @@ def rules(rubric_ref: str) -> None:
 
 @main.group()
 def rubric() -> None:
-    """Validate a rubric file or print a bundled rubric."""
+    """Validate a rubric file, judge its checks' example tables, or print a bundled rubric."""
 
 
 @rubric.command("validate")
@@ -630,6 +651,68 @@ def rubric_validate(file: Path) -> None:
     loaded = _load_rubric_or_fail(str(file))
     kpis = f", {len(loaded.kpis)} KPI(s)" if loaded.kpis else ""
     click.echo(f"{file}: valid rubric {loaded.name!r} with {len(loaded.checks)} check(s){kpis}")
+    # Validation stays fast (no models loaded); judging the examples is a command of its own.
+    click.echo(f"judge its checks' example tables with: cs-audit rubric check {file}")
+
+
+def _check_table(rubric_ref: str, check_id: str) -> Path | None:
+    """The example table ``rubric check`` would judge check ``check_id`` of ``rubric_ref`` by."""
+    from cs_audit.rubric import resolve_rubric
+    from cs_audit.rubric_check import example_folders, table_for
+
+    return table_for(check_id, example_folders(resolve_rubric(rubric_ref)))
+
+
+@rubric.command("check")
+@click.argument("rubric_ref", default="default", metavar="[NAME|FILE]")
+@click.option("--examples", "examples_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              metavar="DIR",
+              help="Folder of check example tables (CHECK_ID.tsv) looked in first, before "
+                   "examples/ beside the rubric file and the bundled tables.")
+@lexicons_option
+def rubric_check(rubric_ref: str, examples_dir: Path | None, lexicon_dir: Path | None) -> None:
+    """Validate a rubric (default: the bundled `default`) and judge its checks' examples.
+
+    Each check's example table (CHECK_ID.tsv: small conversations with the verdict the check
+    must give, fail, pass or n/a) is taken from --examples DIR, else from examples/ beside the
+    rubric file, else from the bundled tables; every row is audited with the rubric and the
+    rows it judges differently are listed with their file:line.
+
+    Exit status: 0 when every row gets its verdict, 1 when some row does not, 2 when the
+    rubric or a table is invalid (the rows are then not judged).
+    """
+    from tabulate import tabulate
+
+    from cs_audit.rubric import resolve_rubric
+    from cs_audit.rubric_check import check_rubric, example_folders
+
+    loaded = _load_rubric_or_fail(rubric_ref)
+    folders = example_folders(resolve_rubric(rubric_ref), examples_dir)
+    checked = check_rubric(loaded, folders, lexicon_dir)
+    if checked.problems:
+        for line in problem_lines(checked.problems):
+            click.echo(line, err=True)
+        click.echo(f"{len(checked.problems)} problem(s) in the example tables; the rows were not "
+                   "judged", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"rubric: {loaded.name} ({loaded.source})")
+    rows = [[table.check_id, f"{table.right}/{table.total}",
+             "no table" if table.path is None else ("ok" if not table.wrong else "FAIL")]
+            for table in checked.tables]
+    click.echo(tabulate(rows, headers=["check", "right", "result"], disable_numparse=True))
+    wrong = [row for table in checked.tables for row in table.wrong]
+    if wrong:
+        click.echo("")
+    for row in wrong:
+        click.echo(f"{row.location}: expected {row.example.verdict}, got {row.got}: "
+                   f"{row.example.encoded(EXAMPLE_MESSAGE_SEPARATOR)}")
+    if checked.without_table:
+        click.echo(f"\nno example table for: {', '.join(checked.without_table)} "
+                   f"(add CHECK_ID.tsv to {folders[0]})", err=True)
+    if wrong:
+        click.echo(f"\n{len(wrong)} example(s) judged wrongly", err=True)
+        sys.exit(EXIT_GATE)
+    click.echo(f"\nall {sum(t.total for t in checked.tables)} examples get their verdict")
 
 
 @rubric.command("show")

@@ -728,6 +728,87 @@ def rubric_show(name: str) -> None:
 
 
 @main.command()
+@click.argument("report", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--ratings", "ratings_path", required=True, metavar="RATINGS.csv",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV with conversation_id, rating (1-5, 0-100 or pass/fail) and optionally a "
+                   "pass/fail column per check id (the human verdict).")
+@click.option("--format", "stdout_format", type=click.Choice(("table", "json")), default="table",
+              show_default=True, help="What goes to standard output.")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
+              help="Also write the calibration: .json or .xlsx (one sheet). May be given twice.")
+@click.option("--write-rubric", "rubric_out", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE", help="Write a rubric that extends the report's and sets the fitted points.")
+@click.option("--extends", "extends_ref", metavar="NAME|FILE",
+              help="What the written rubric extends (default: the rubric named in the report).")
+def calibrate(report: Path, ratings_path: Path, stdout_format: str, outputs: tuple[str, ...],
+              rubric_out: Path | None, extends_ref: str | None) -> None:
+    """Compare an audit (REPORT.json) with a QA team's ratings: agreement per check, each check's
+    association with the ratings, Spearman(score, rating) with a bootstrap interval, and points per
+    check fitted to the ratings (non-negative; a written rubric keeps the severities)."""
+    from tabulate import tabulate
+
+    from cs_audit import calibrate as calibration_module
+    from cs_audit.reporters.calibration_sheet import write_calibration_workbook
+
+    for output in outputs:
+        if Path(output).suffix.lower() not in (".json", ".xlsx"):
+            raise UserError(f"{output}: calibrate writes .json or .xlsx")
+    try:
+        document = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{report}: not a readable cs-audit JSON report ({error})") from None
+    if not isinstance(document, dict) or not str(document.get("schema", "")).startswith("cs-audit/"):
+        raise UserError(f"{report}: not a cs-audit JSON report (no schema cs-audit/…); "
+                        "write one with: cs-audit audit … -o report.json")
+    try:
+        ratings = calibration_module.read_ratings(ratings_path)
+        result = calibration_module.calibrate(document, ratings)
+    except calibration_module.CalibrationError as error:
+        raise UserError(str(error)) from None
+    figures = result.as_dict()
+    if stdout_format == "json":
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        interval = result.spearman_interval
+        shown = "—" if result.spearman is None else f"{result.spearman:.2f}"
+        if interval:
+            shown += f" (95% interval {interval[0]:.2f} to {interval[1]:.2f})"
+        click.echo(f"{result.conversations} rated conversations (ratings {result.scale}); "
+                   f"Spearman(score, rating) = {shown}")
+        if result.unmatched_ratings or result.unrated_conversations:
+            click.echo(f"not compared: {result.unmatched_ratings} rating(s) of no conversation in the "
+                       f"report, {result.unrated_conversations} conversation(s) without a rating")
+        click.echo("ratings are shown on a 0-1 scale; r(pass, rating) > 0: passing goes with "
+                   "better ratings; precision/recall/kappa: against the human verdicts")
+        click.echo(tabulate(list(calibration_module.table_rows(result)),
+                            headers=calibration_module.TABLE_HEADERS))
+    for output in outputs:
+        target = Path(output)
+        if target.suffix.lower() == ".json":
+            target.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        else:
+            write_calibration_workbook(result, target)
+    if rubric_out is not None:
+        source = document.get("rubric", {})
+        extends = extends_ref or _extended_rubric(source)
+        name = f"{source.get('name', 'rubric')}-calibrated"
+        rubric_out.write_text(calibration_module.fitted_rubric(result, extends, name), encoding="utf-8")
+        click.echo(f"wrote {rubric_out}: extends {extends!r} with the fitted points")
+
+
+def _extended_rubric(source: dict) -> str:
+    """A bundled rubric by name, else the file the report names."""
+    from cs_audit.rubric import bundled_rubrics
+
+    name = str(source.get("name", "default"))
+    path = str(source.get("source", ""))
+    if name in bundled_rubrics() and Path(path).name == f"{name}.toml":
+        return name
+    return path or name
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--conversation", "conversation_id", required=True, metavar="ID",
               help="The id of the conversation to review.")

@@ -92,4 +92,5 @@ class Auditor:
             turns=records, kpi_counts=kpis, sentiment=sentiment, dispute=dispute,
             detections=detections, checks=card.checks, score=card.score, grade=card.grade,
             passed=card.passed, critical=card.critical,
+            score_before_critical=card.score_before_critical,
         )

@@ -263,3 +263,5 @@ class ConversationResult:
     grade: str
     passed: bool
     critical: bool
+    # The score the points gave, before a critical finding set it to the rubric's critical_score.
+    score_before_critical: float

@@ -31,6 +31,7 @@ TOP_LEVEL_PARAMS = {
     "extends": Param(str),
     "lexicons": Param(str),
     "pass_score": Param((int, float), minimum=0),
+    "critical_score": Param((int, float), minimum=0),
     "grades": Param(dict),
     "response": Param(dict),
     "checks": Param(dict),
@@ -89,6 +90,8 @@ class Rubric:
     checks: tuple[CheckSpec, ...]
     # The lexicon folder the rubric's audits build their detectors from (None: the bundled one).
     lexicons: Path | None = None
+    # The score of a critical conversation (auto-fail), so that sorting by score shows them first.
+    critical_score: float = 0.0
 
     def grade_for(self, score: float) -> str:
         """The grade band a score falls in."""
@@ -304,6 +307,10 @@ def _validate(data: dict[str, Any], origins: _Origins, source: str, default_name
     pass_score = data.get("pass_score", 80)
     if pass_score > 100:
         raise origins.error(("pass_score",), f"pass_score must be between 0 and 100, not {pass_score}")
+    critical_score = data.get("critical_score", 0)
+    if critical_score > 100:
+        raise origins.error(("critical_score",),
+                            f"critical_score must be between 0 and 100, not {critical_score}")
 
     grades_table = data.get("grades", DEFAULT_GRADES)
     for grade, lowest in grades_table.items():
@@ -375,6 +382,7 @@ def _validate(data: dict[str, Any], origins: _Origins, source: str, default_name
         slow_after_s=float(response.get("slow_after_s", 180)), kpis=tuple(kpis),
         checks=tuple(checks),
         lexicons=Path(data["lexicons"]) if "lexicons" in data else None,
+        critical_score=float(critical_score),
     )
 
 

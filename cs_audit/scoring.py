@@ -18,6 +18,7 @@ class Scorecard:
     grade: str
     passed: bool
     critical: bool
+    score_before_critical: float
 
 
 def score_conversation(facts: ConversationFacts, rubric: Rubric) -> Scorecard:
@@ -26,8 +27,9 @@ def score_conversation(facts: ConversationFacts, rubric: Rubric) -> Scorecard:
     The score is the share of points earned over the checks that apply (a check that does not
     apply, e.g. a response check without timestamps, neither gives nor costs points), times 100,
     rounded to one decimal. A failed critical check, or an off-platform request by the shop
-    (SPEC §4), marks the conversation critical, and a critical conversation fails whatever its
-    score.
+    (SPEC §4), marks the conversation critical: it fails whatever its points, and its score is the
+    rubric's ``critical_score`` (default 0, as the QA products' auto-fail), the points' score kept
+    as ``score_before_critical``.
     """
     results: list[CheckResult] = []
     for spec in rubric.checks:
@@ -45,5 +47,8 @@ def score_conversation(facts: ConversationFacts, rubric: Rubric) -> Scorecard:
     # SPEC §4: a shop's off-platform request is critical whatever the rubric's checks say.
     shop_risk = any(d.category.startswith("risk.") and d.role in SHOP_ROLES for d in facts.detections)
     critical = shop_risk or any(r.severity == "critical" and not r.passed for r in results)
+    points_score = score
+    if critical:
+        score = rubric.critical_score
     passed = score >= rubric.pass_score and not critical
-    return Scorecard(tuple(results), score, rubric.grade_for(score), passed, critical)
+    return Scorecard(tuple(results), score, rubric.grade_for(score), passed, critical, points_score)

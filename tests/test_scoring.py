@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from cs_audit.audit import Auditor
-from cs_audit.rubric import load_rubric
+from cs_audit.rubric import RubricError, load_rubric
 from conftest import conversation
 
 RUBRIC = """
@@ -63,11 +65,31 @@ def test_checks_that_do_not_apply_cost_nothing(tmp_path):
     assert result.score == 100.0 and result.passed
 
 
-def test_failed_critical_check_fails_whatever_the_score(tmp_path):
+def test_failed_critical_check_fails_and_sinks_the_score_to_critical_score(tmp_path):
     conv = conversation(("buyer", "10:00:00", "a"), ("agent", "10:00:10", "x"), ("buyer", "10:01:00", "b?"))
     result = auditor(tmp_path).audit(conv)
-    assert result.score == 90.0 and result.grade == "good"
     assert result.critical and not result.passed
+    assert result.score == 0.0 and result.score_before_critical == 90.0
+    assert result.grade == "bad"
+
+
+def test_critical_score_is_a_rubric_setting(tmp_path):
+    conv = conversation(("buyer", "10:00:00", "a"), ("agent", "10:00:10", "x"), ("buyer", "10:01:00", "b?"))
+    result = auditor(tmp_path, "critical_score = 30\n" + textwrap.dedent(RUBRIC)).audit(conv)
+    assert result.score == 30.0 and result.score_before_critical == 90.0 and not result.passed
+
+
+def test_a_conversation_without_a_critical_finding_keeps_its_score(tmp_path):
+    conv = conversation(("buyer", "10:00:00", "a"), ("agent", "10:00:45", "x"))
+    result = auditor(tmp_path).audit(conv)
+    assert result.score == result.score_before_critical == 70.0
+
+
+def test_critical_score_must_be_a_score(tmp_path):
+    path = tmp_path / "r.toml"
+    path.write_text('name = "x"\ncritical_score = 120\n', encoding="utf-8")
+    with pytest.raises(RubricError, match=r"r.toml:2: critical_score must be between 0 and 100"):
+        load_rubric(str(path))
 
 
 def test_check_points_at_the_message_it_concerns(tmp_path):

@@ -84,6 +84,7 @@ def conversation_entry(result: ConversationResult, report: Report | Shown) -> di
         "agents": [show(agent) for agent in result.agents],
         "start": _time(result.start), "end": _time(result.end),
         "messages": len(result.messages), "score": _number(result.score),
+        "score_before_critical": _number(result.score_before_critical),
         "grade": result.grade, "passed": result.passed, "critical": result.critical,
         "metrics": {
             "response": _response(result.response),

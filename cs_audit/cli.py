@@ -7,6 +7,7 @@ import functools
 import itertools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -17,9 +18,10 @@ import click
 from cs_audit import __version__
 from cs_audit.lexicon import LexiconError, LexiconProblem
 from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
-from cs_audit.parsers import INPUT_FORMATS, MAPPED_FORMATS, collect_paths, stream_file
+from cs_audit.parsers import INPUT_FORMATS, MAPPED_FORMATS, collect_inputs, stream_file
 from cs_audit.parsers.columns import ColumnMap, ColumnMapError, parse_map_option
 from cs_audit.reporters import Report, masker, output_format
+from cs_audit.reporters.atomic import atomic_target
 from cs_audit.reporters.json_report import SCHEMA
 from cs_audit.rubric import Rubric, RubricError, load_rubric
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 _Item = TypeVar("_Item")
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
 MAX_WARNINGS = 20
@@ -74,10 +77,22 @@ class CommandGroup(click.Group):
     files are read (the rubric's folder, --lexicons, explain's example tables)."""
 
     def invoke(self, ctx: click.Context):
+        # SIGTERM ends the run like Ctrl-C: through the finally blocks that remove a report's
+        # temporary file, so yesterday's report stays whole.
+        previous = signal.signal(signal.SIGTERM, _terminated)
         try:
             return super().invoke(ctx)
         except LexiconError as error:
             raise LexiconUserError(error) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted: no report was replaced", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def lexicons_option(command: Callable) -> Callable:
@@ -339,32 +354,64 @@ def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
     ``report.results``."""
     from cs_audit.reporters.json_report import write_document, write_json, write_jsonl
 
+    failed: list[str] = []
     for output in outputs:
         kind = output_format(output)
         try:
-            # The workbook and JUnit writers import openpyxl (~0.5 s): only when asked for.
-            if kind == "xlsx":
-                from cs_audit.reporters.xlsx import write_xlsx
+            # Whole or not at all: yesterday's report stays until this one is complete.
+            with atomic_target(output) as target:
+                # The workbook and JUnit writers import openpyxl (~0.5 s): only when asked for.
+                if kind == "xlsx":
+                    from cs_audit.reporters.xlsx import write_xlsx
 
-                counts = write_xlsx(report, output, lang=lang, rows=workbook_rows)
-                if counts.replaced_characters or counts.cut_texts:
-                    click.echo(f"note: {output}: {counts.replaced_characters} character(s) Excel "
-                               f"cannot hold were replaced by �, {counts.cut_texts} text(s) over "
-                               "32,767 characters were cut", err=True)
-            elif kind == "junit":
-                from cs_audit.reporters.junit import write_junit
+                    counts = write_xlsx(report, target, lang=lang, rows=workbook_rows)
+                    if counts.replaced_characters or counts.cut_texts:
+                        click.echo(f"note: {output}: {counts.replaced_characters} character(s) "
+                                   f"Excel cannot hold were replaced by �, {counts.cut_texts} "
+                                   "text(s) over 32,767 characters were cut", err=True)
+                elif kind == "junit":
+                    from cs_audit.reporters.junit import write_junit
 
-                write_junit(report, output, junit_cases)
-            else:
-                with open(output, "w", encoding="utf-8", newline="\n") as stream:
-                    if entry_lines is None:
-                        (write_json if kind == "json" else write_jsonl)(report, stream)
-                    elif kind == "json":
-                        write_document(report, entry_lines, stream)
-                    else:
-                        stream.writelines(line + "\n" for line in entry_lines)
+                    write_junit(report, target, junit_cases)
+                else:
+                    with open(target, "w", encoding="utf-8", newline="\n") as stream:
+                        if entry_lines is None:
+                            (write_json if kind == "json" else write_jsonl)(report, stream)
+                        elif kind == "json":
+                            write_document(report, entry_lines, stream)
+                        else:
+                            stream.writelines(line + "\n" for line in entry_lines)
         except OSError as error:
-            raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+            # The other reports are still written; the run then ends with exit status 2.
+            click.echo(f"error: cannot write {output}: {error.strerror or error}; "
+                       "the previous file, if any, is left as it was", err=True)
+            failed.append(output)
+    if failed:
+        raise UserError(f"{len(failed)} report(s) not written: {', '.join(failed)}")
+
+
+def check_outputs(outputs: Sequence[str], inputs: Sequence[Path]) -> None:
+    """Refuse a report that would replace one of the inputs; name a folder that cannot be written."""
+    for output in outputs:
+        target = Path(output)
+        if target.exists() and any(_same_file(target, source) for source in inputs):
+            raise UserError(f"-o {output} is one of the inputs: it would be replaced by the report; "
+                            "write the report elsewhere")
+        if target.is_dir():
+            raise UserError(f"cannot write {output}: it is a folder")
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            raise UserError(f"cannot write {output}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            click.echo(f"warning: cannot write {output}: no permission to write in {folder}; "
+                       "the audit runs and the other reports are written", err=True)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
 
 
 def input_options(command: Callable) -> Callable:
@@ -423,9 +470,13 @@ def open_inputs(paths: Sequence[Path], input_format: str, encoding: str,
         except ColumnMapError as error:
             raise UserError(str(error)) from None
     try:
-        files = collect_paths(paths)
+        files, reports = collect_inputs(paths)
     except FileNotFoundError as error:
         raise UserError(str(error)) from None
+    if reports:
+        shown = ", ".join(str(path) for path in reports[:3]) + (" …" if len(reports) > 3 else "")
+        click.echo(f"note: {len(reports)} report(s) written by cs-audit left out of the inputs: {shown}",
+                   err=True)
     if not files:
         raise UserError("no supported input files in " + ", ".join(map(str, paths)))
     return InputStream(files, input_format, encoding, column_map)
@@ -485,13 +536,11 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
         if output_format(output) is None:
             raise click.BadParameter(f"{output}: unknown report type; use .json, .jsonl, .xlsx or .xml",
                                      param_hint="-o/--output")
-        # Before the audit, which can take minutes, rather than after it.
-        folder = Path(output).parent
-        if not folder.is_dir():
-            raise UserError(f"cannot write {output}: the folder {folder} does not exist")
     known_failures = read_baseline(baseline) if baseline else frozenset()
     rubric = _load_rubric_or_fail(rubric_ref)
     stream = open_inputs(paths, input_format, encoding, column_map_spec)
+    # Before the audit, which can take minutes, rather than after it.
+    check_outputs(outputs, stream.files)
     from cs_audit.audit import Auditor  # deferred: loads the models, which --help never needs
 
     auditor = Auditor(rubric, lexicon_dir)

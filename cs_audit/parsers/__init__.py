@@ -7,6 +7,8 @@ read as they go, the other formats whole); ``parse_file`` is the same as a list.
 from __future__ import annotations
 
 import gc
+import re
+import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,22 +141,59 @@ def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Expand folders (recursively, sorted) into the supported files inside; keep files as given.
 
     A named file is always returned, whatever its extension, so an unsupported one is reported
-    rather than silently skipped. Raises FileNotFoundError for a path that does not exist.
+    rather than silently skipped. cs-audit's own reports found in a folder are left out (see
+    ``collect_inputs``). Raises FileNotFoundError for a path that does not exist.
+    """
+    return collect_inputs(paths)[0]
+
+
+def collect_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """(files to read, cs-audit reports found in the folders and left out).
+
+    A report written into the audited folder (``audit exports/ -o exports/report.json``) is not
+    a chat export: reading it back on the next run would only add input problems.
     """
     found: list[Path] = []
+    reports: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(
+            for candidate in sorted(
                 candidate for candidate in path.rglob("*")
                 if candidate.is_file() and candidate.suffix.lower() in EXTENSIONS
                 and not candidate.name.startswith(("~$", "."))
-            ))
+            ):
+                (reports if is_cs_audit_report(candidate) else found).append(candidate)
         elif path.exists():
             found.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
-    return found
+    return found, reports
+
+
+# What a report of cs-audit starts with: the JSON report's schema, a JSONL report's first entry
+# (an audited conversation: grade and checks, no chat columns), the workbook's creator.
+_REPORT_HEAD_BYTES = 4096
+
+
+def is_cs_audit_report(path: Path) -> bool:
+    """Whether ``path`` is a report cs-audit wrote (JSON, JSONL or workbook), by its content."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                core = archive.read("docProps/core.xml")[:_REPORT_HEAD_BYTES]
+            return re.search(rb"<dc:creator[^>]*>cs-audit</dc:creator>", core) is not None
+        if suffix in (".json", ".jsonl", ".ndjson"):
+            with path.open("rb") as handle:
+                head = handle.read(_REPORT_HEAD_BYTES)
+            if b'"schema": "cs-audit/' in head or b'"schema":"cs-audit/' in head:
+                return True
+            first = head.split(b"\n", 1)[0]
+            return (first.startswith(b'{"id":') and b'"grade":' in first and b'"checks":' in first)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False
+    return False
 
 
 def sniff_format(path: Path) -> str | None:

@@ -832,18 +832,24 @@ def calibrate(report: Path, ratings_path: Path, stdout_format: str, outputs: tup
                    "better ratings; precision/recall/kappa: against the human verdicts")
         click.echo(tabulate(list(calibration_module.table_rows(result)),
                             headers=calibration_module.TABLE_HEADERS))
-    for output in outputs:
-        target = Path(output)
-        if target.suffix.lower() == ".json":
-            target.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        else:
-            write_calibration_workbook(result, target)
-    if rubric_out is not None:
-        source = document.get("rubric", {})
-        extends = extends_ref or _extended_rubric(source)
-        name = f"{source.get('name', 'rubric')}-calibrated"
-        rubric_out.write_text(calibration_module.fitted_rubric(result, extends, name), encoding="utf-8")
-        click.echo(f"wrote {rubric_out}: extends {extends!r} with the fitted points")
+    try:
+        for output in outputs:
+            with atomic_target(output) as target:
+                if Path(output).suffix.lower() == ".json":
+                    target.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n",
+                                      encoding="utf-8")
+                else:
+                    write_calibration_workbook(result, target)
+        if rubric_out is not None:
+            source = document.get("rubric", {})
+            extends = extends_ref or _extended_rubric(source)
+            name = f"{source.get('name', 'rubric')}-calibrated"
+            with atomic_target(rubric_out) as target:
+                target.write_text(calibration_module.fitted_rubric(result, extends, name),
+                                  encoding="utf-8")
+            click.echo(f"wrote {rubric_out}: extends {extends!r} with the fitted points")
+    except OSError as error:
+        raise UserError(f"cannot write: {error.strerror or error}") from None
 
 
 def _extended_rubric(source: dict) -> str:

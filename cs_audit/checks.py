@@ -52,6 +52,7 @@ class Param:
     choices: tuple[Any, ...] = ()
     minimum: float | None = None
     doc: str = ""
+    maximum: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

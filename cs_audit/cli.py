@@ -22,6 +22,7 @@ from cs_audit.parsers import INPUT_FORMATS, MAPPED_FORMATS, collect_inputs, stre
 from cs_audit.parsers.columns import ColumnMap, ColumnMapError, parse_map_option
 from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.atomic import atomic_target
+from cs_audit.reporters.terminal import terminal_text
 from cs_audit.reporters.json_report import SCHEMA
 from cs_audit.rubric import Rubric, RubricError, load_rubric
 
@@ -187,7 +188,8 @@ def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -
                            "JSON and Excel reports", err=True)
                 return
             where = f"{summary.path}:{problem.line}" if problem.line else summary.path
-            click.echo(f"warning: {where}: {show(problem.reason)}", err=True)
+            click.echo(f"warning: {terminal_text(str(where))}: {terminal_text(show(problem.reason))}",
+                       err=True)
             shown += 1
 
 

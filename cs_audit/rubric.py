@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import re
 import tomllib
 from dataclasses import dataclass
@@ -15,6 +17,9 @@ from cs_audit.checks import CHECK_KINDS, Param
 from cs_audit.model import DETECTION_CATEGORIES, SEVERITIES
 from cs_audit.resources import data_dir
 
+# Points are weights; beyond this their sums lose precision or overflow to inf.
+MAX_POINTS = 10_000
+
 DEFAULT_GRADES = {"A": 90, "B": 80, "C": 70, "D": 60, "F": 0}
 # Keys every check may carry, whatever its kind.
 COMMON_CHECK_PARAMS = {
@@ -22,7 +27,8 @@ COMMON_CHECK_PARAMS = {
     "title": Param(str, True, doc="one line shown in reports"),
     "why": Param(str, False, doc="why the check exists, shown by explain"),
     "severity": Param(str, True, SEVERITIES, doc="critical, major, minor or info"),
-    "points": Param((int, float), True, minimum=0, doc="points given when the check passes"),
+    "points": Param((int, float), True, minimum=0, doc="points given when the check passes",
+                    maximum=MAX_POINTS),
     "enabled": Param(bool, False, doc="false switches off a check inherited through extends"),
 }
 TOP_LEVEL_PARAMS = {
@@ -286,8 +292,13 @@ def _check_value(value: Any, spec: Param, path: tuple[str, ...], origins: _Origi
     if spec.choices and value not in spec.choices:
         allowed = ", ".join(str(choice) for choice in spec.choices)
         raise origins.error(path, f"{key} = {value!r} is not one of: {allowed}")
+    if isinstance(value, float) and not math.isfinite(value):
+        # nan or inf would turn every score into null and let --fail-under pass.
+        raise origins.error(path, f"{key} must be a finite number, not {value!r}")
     if spec.minimum is not None and value < spec.minimum:
         raise origins.error(path, f"{key} must be at least {spec.minimum:g}, not {value!r}")
+    if spec.maximum is not None and value > spec.maximum:
+        raise origins.error(path, f"{key} must be at most {spec.maximum:g}, not {value!r}")
 
 
 def _check_table(table: dict[str, Any], specs: dict[str, Param], path: tuple[str, ...],

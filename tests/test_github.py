@@ -134,3 +134,17 @@ def test_write_github_writes_what_render_github_returns(report):
     stream = io.StringIO()
     write_github(report, stream)
     assert stream.getvalue() == render_github(report)
+
+
+def test_a_newline_in_a_rubric_name_cannot_start_a_workflow_command(tmp_path):
+    from click.testing import CliRunner
+
+    from cs_audit.cli import main
+
+    rubric = tmp_path / "evil.toml"
+    rubric.write_text('name = "shop\\n::error::pwned"\nextends = "default"\n', encoding="utf-8")
+    chats = tmp_path / "chats.csv"
+    chats.write_text("conversation_id,role,text\nC1,buyer,在吗\nC1,agent,您好\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(chats), "--rubric", str(rubric), "--format", "github"])
+    assert not any(line.startswith("::error::pwned") for line in result.stdout.splitlines())
+    assert "rubric shop\\n::error::pwned" in result.stdout

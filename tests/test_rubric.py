@@ -173,3 +173,15 @@ def test_key_locator_skips_multiline_strings_and_handles_quoted_keys():
     assert ("fake",) not in lines
     assert lines[("checks", "odd.id")] == 4
     assert lines[("checks", "odd.id", "quoted key")] == 5
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("nan", "must be a finite number"), ("inf", "must be a finite number"),
+    ("1e308", "must be at most 10000"),
+])
+def test_points_that_are_not_a_usable_number_are_errors(tmp_path, value, message):
+    path = tmp_path / "r.toml"
+    path.write_text(f'name = "x"\nextends = "default"\n[checks.greeting]\npoints = {value}\n',
+                    encoding="utf-8")
+    with pytest.raises(RubricError, match=rf"r.toml:4: checks.greeting.points {message}"):
+        load_rubric(str(path))

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from cs_audit.model import SEVERITY_RANK, CheckResult, ConversationResult
+from cs_audit.reporters.terminal import terminal_text
 from cs_audit.reporters import Report, Shown
 from cs_audit.reporters.suggestions import check_categories, rephrasings
 
@@ -140,7 +141,7 @@ def _summary_line(report: Report, found: list[Annotation]) -> str:
     if run.input_problems or run.unreadable_files:
         line += (f"; {_count(run.input_problems, 'input problem')}, "
                  f"{_count(run.unreadable_files, 'unreadable file')}")
-    return _visible_controls(line)
+    return terminal_text(line)  # a plain log line: a newline in a name must not start a command
 
 
 def render_github(report: Report, of_conversations: Iterable[Annotation] | None = None) -> str:

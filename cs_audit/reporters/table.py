@@ -10,6 +10,7 @@ from tabulate import tabulate
 from cs_audit.aggregate import agent_name
 from cs_audit.model import ConversationResult
 from cs_audit.reporters import Report
+from cs_audit.reporters.terminal import terminal_text
 
 HEADERS = ["conversation", "agents", "msgs", "score", "grade", "pass", "first_s", "avg_s",
            "slow", "unans", "failed checks"]
@@ -18,11 +19,6 @@ MAX_FAILED_SHOWN = 3
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
-
-
-def _escape(text: str) -> str:
-    """Terminal-safe text: control characters (escape sequences, newlines) shown, not obeyed."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _kpi_text(kpi_id: str, value: float | None) -> str:
@@ -39,7 +35,7 @@ def conversation_row(result: ConversationResult, show: Callable[[str], str]) -> 
                                                     if len(failed) > MAX_FAILED_SHOWN else "")
     agents = ", ".join(agent_name(a).split(":")[-1] for a in result.agents) or "-"
     return [
-        _escape(result.id), _escape(show(agents)), len(result.messages),
+        terminal_text(result.id), terminal_text(show(agents)), len(result.messages),
         f"{result.score:.1f}", result.grade,
         "CRIT" if result.critical else ("yes" if result.passed else "no"),
         _seconds(r.first_s), _seconds(r.avg_s), "-" if r.slow is None else r.slow,

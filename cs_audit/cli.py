@@ -7,6 +7,7 @@ import functools
 import itertools
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -191,6 +192,22 @@ def _warn_problems(inputs: Sequence[InputSummary], show: Callable[[str], str]) -
             click.echo(f"warning: {terminal_text(str(where))}: {terminal_text(show(problem.reason))}",
                        err=True)
             shown += 1
+
+
+def _nothing_read(inputs: Sequence[InputSummary], show: Callable[[str], str]) -> str:
+    """Why an audit found no conversation at all, and how to fix the usual cause."""
+    rows = sum(summary.rows for summary in inputs)
+    problems = [problem for summary in inputs for problem in summary.problems]
+    message = f"no conversation could be read ({rows} row(s) in {len(inputs)} file(s))"
+    if problems:
+        message += f"; first problem: line {problems[0].line}: {terminal_text(show(problems[0].reason))}"
+    unknown = [match.group(1) for problem in problems
+               if (match := re.search(r"unknown role '([^']*)'", problem.reason))]
+    if unknown:
+        values = [terminal_text(value) for value in dict.fromkeys(unknown)]
+        message += (f"; role values not recognised: {', '.join(values[:5])}: map each to buyer, agent, "
+                    f"bot or system, e.g. --map role.buyer={values[0]}")
+    return message
 
 
 def _warn_unmapped(inputs: Sequence[InputSummary], column_map_spec: str | None) -> None:
@@ -551,6 +568,10 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
     if not quiet:
         _warn_problems(inputs, masker(not no_mask))
         _warn_unmapped(inputs, column_map_spec)
+    # Rows were there and none made a conversation: the export is misread, not empty. (A file
+    # with no rows, a quiet day, is an empty audit, not an error.)
+    if not any(summary.conversations for summary in inputs) and any(summary.rows for summary in inputs):
+        raise UserError(_nothing_read(inputs, masker(not no_mask)))
 
     code, reasons = gate.verdict()
     for reason in reasons:

@@ -257,3 +257,33 @@ def test_an_output_in_a_missing_folder_is_refused_before_the_audit(run_cli, tmp_
     result = run_cli("audit", write_csv(tmp_path / "a.csv", GOOD), "-o", tmp_path / "no" / "r.xlsx")
     assert result.exit_code == 2
     assert "cannot write" in result.stderr and "does not exist" in result.stderr
+
+
+def test_rows_that_make_no_conversation_exit_2_with_the_fix(tmp_path):
+    from click.testing import CliRunner
+
+    from cs_audit.cli import main
+
+    chats = tmp_path / "chats.csv"
+    chats.write_text("conversation_id,role,text\nC1,顾客甲,在吗\nC1,店员,您好\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(chats), "--format", "none", "-q", "--fail-under", "90"])
+    assert result.exit_code == 2
+    assert "no conversation could be read (2 row(s) in 1 file(s))" in result.stderr
+    assert "--map role.buyer=顾客甲" in result.stderr
+
+
+def test_platform_role_words_are_accepted_in_the_canonical_format(tmp_path):
+    from click.testing import CliRunner
+
+    from cs_audit.cli import main
+
+    chats = tmp_path / "chats.csv"
+    chats.write_text("conversation_id,role,text\nC1,用户,在吗\nC1,商家客服,您好\nC1,机器人客服,欢迎\n",
+                     encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(chats), "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    document = json.loads(result.stdout)
+    assert document["inputs"][0]["problems"] == []
+    assert document["inputs"][0]["messages"] == 3

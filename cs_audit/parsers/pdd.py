@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
-from cs_audit.parsers.records import ConversationBuilder, cell_text
+from cs_audit.parsers.records import ROLE_ALIASES, ConversationBuilder, cell_text
 from cs_audit.parsers.sheet import SheetRow, cell_at, first_sheet_head, first_sheet_rows
 from cs_audit.parsers.text import decode_bytes, sniff_text
 
@@ -217,12 +217,9 @@ EXPORT_COLUMNS = {
 # One conversation per buyer when the export has no conversation id column.
 EXPORT_ID_FIELDS = ("conversation_id", "buyer_id")
 EXPORT_REQUIRED = ("sender_type", "text")
-SENDER_TYPE_ROLES = {
-    "买家": "buyer", "消费者": "buyer", "用户": "buyer",
-    "客服": "agent", "商家客服": "agent", "人工客服": "agent", "商家": "agent",
-    "机器人": "bot", "机器人客服": "bot", "自动回复": "bot",
-    "系统": "system", "系统消息": "system",
-}
+# The export's 发送方 values are the role words every reader accepts (records.ROLE_ALIASES).
+SENDER_TYPE_ROLES = {alias: role for role, names in ROLE_ALIASES.items() for alias in names
+                     if not alias.isascii()}
 HEADER_SEARCH_ROWS = 5
 _EXPORT_FIELD_BY_NAME = {name.casefold(): field for field, names in EXPORT_COLUMNS.items() for name in names}
 

@@ -29,11 +29,13 @@ COLUMN_ALIASES = {
 }
 REQUIRED_COLUMNS = ("conversation_id", "role", "text")
 
+# The role values every reader accepts (the platform exports' own words included, so a
+# canonical CSV may say 用户/商家客服 as the 拼多多 export does).
 ROLE_ALIASES = {
-    "buyer": ("buyer", "买家", "顾客", "客户"),
-    "agent": ("agent", "客服", "商家"),
-    "bot": ("bot", "机器人", "自动回复"),
-    "system": ("system", "系统"),
+    "buyer": ("buyer", "买家", "顾客", "客户", "消费者", "用户"),
+    "agent": ("agent", "客服", "商家", "商家客服", "人工客服"),
+    "bot": ("bot", "机器人", "自动回复", "机器人客服"),
+    "system": ("system", "系统", "系统消息"),
 }
 _ROLE_BY_NAME = {alias.casefold(): role for role, names in ROLE_ALIASES.items() for alias in names}
 _COLUMN_BY_NAME = {alias.casefold(): column for column, names in COLUMN_ALIASES.items() for alias in names}

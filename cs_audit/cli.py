@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 _Item = TypeVar("_Item")
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `git log | head` gives
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
 MAX_WARNINGS = 20
@@ -89,6 +90,12 @@ class CommandGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted: no report was replaced", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # `cs-audit audit … | head`: the reader has gone; end quietly, as a process killed by
+            # SIGPIPE does, and keep Python from complaining while it flushes at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         finally:
             signal.signal(signal.SIGTERM, previous)
 
@@ -681,6 +688,14 @@ def explain(identifier: str, rubric_ref: str, lexicon_dir: Path | None) -> None:
     text = (_explain_check(rubric, identifier, _check_table(rubric_ref, identifier))
             or _explain_kpi(rubric, identifier))
     if text is None:
+        # A platform KPI lives in its platform's rubric: find it there without --rubric.
+        from cs_audit.rubric import bundled_rubrics
+
+        for name in bundled_rubrics():
+            text = _explain_kpi(_load_rubric_or_fail(name), identifier)
+            if text is not None:
+                break
+    if text is None:
         known = ", ".join(documented_categories() + [c.id for c in rubric.checks]
                           + [k.id for k in rubric.kpis])
         raise UserError(f"unknown id {identifier!r}; known: {known}")
@@ -888,8 +903,9 @@ def _extended_rubric(source: dict) -> str:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--conversation", "conversation_id", required=True, metavar="ID",
-              help="The id of the conversation to review.")
+@click.option("--conversation", "conversation_id", metavar="ID",
+              help="The id of the conversation to review (or give it after the files: "
+                   "review FILE ID).")
 @click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
               help="Bundled rubric name or a TOML rubric file.")
 @input_options
@@ -898,13 +914,21 @@ def _extended_rubric(source: dict) -> str:
                    "and NO_COLOR is not set.")
 @click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
 @lexicons_option
-def review(paths: tuple[Path, ...], conversation_id: str, rubric_ref: str, input_format: str,
+def review(paths: tuple[Path, ...], conversation_id: str | None, rubric_ref: str, input_format: str,
            encoding: str, column_map_spec: str | None, colour: bool | None, no_mask: bool,
            lexicon_dir: Path | None) -> None:
-    """Show one conversation as an annotated transcript for the agent: each message with its
-    detections and failed checks, the score, and what to say instead."""
+    """Show one conversation (review FILE... ID, or --conversation ID) as an annotated transcript
+    for the agent: each message with its detections and failed checks, the score, and what to say
+    instead."""
     from cs_audit.audit import Auditor
     from cs_audit.reporters.review import render_review
+
+    if conversation_id is None:
+        # review FILE ID: the last argument is the id when it names no file or folder.
+        if len(paths) < 2 or paths[-1].exists():
+            raise UserError("which conversation? give its id after the files (review FILE ID) "
+                            "or as --conversation ID")
+        paths, conversation_id = paths[:-1], str(paths[-1])
 
     rubric = _load_rubric_or_fail(rubric_ref)
     inputs, conversations = read_inputs(paths, input_format, encoding, column_map_spec)

@@ -8,7 +8,7 @@ import click
 import pytest
 
 from cs_audit.cli import main
-from conftest import CANONICAL_SAMPLES, REPO, write_csv
+from conftest import CANONICAL_SAMPLES, REPO, SAMPLES, write_csv
 
 GOOD = [("C1", "2024-04-15 10:00:00", "buyer", "", "在吗"),
         ("C1", "2024-04-15 10:00:20", "agent", "s:a", "亲，您好，在的，请问有什么可以帮您？"),
@@ -287,3 +287,30 @@ def test_platform_role_words_are_accepted_in_the_canonical_format(tmp_path):
     document = json.loads(result.stdout)
     assert document["inputs"][0]["problems"] == []
     assert document["inputs"][0]["messages"] == 3
+
+
+def test_a_closed_pipe_ends_quietly_with_the_sigpipe_code(tmp_path):
+    import subprocess
+    import sys
+
+    # The samples' JSON report is larger than a pipe's buffer, so writing it meets the closed end.
+    child = subprocess.Popen([sys.executable, "-m", "cs_audit", "audit", str(SAMPLES), "-q",
+                              "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.read(10)
+    child.stdout.close()
+    stderr = child.stderr.read().decode("utf-8", "replace")
+    assert child.wait(timeout=120) == 141
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_review_takes_the_conversation_id_after_the_files(run_cli):
+    by_argument = run_cli("review", SAMPLES / "taobao_utf8.csv", "TB-0001", "--no-color")
+    by_option = run_cli("review", SAMPLES / "taobao_utf8.csv", "--conversation", "TB-0001", "--no-color")
+    assert by_argument.exit_code == 0 and by_argument.stdout == by_option.stdout
+    missing = run_cli("review", SAMPLES / "taobao_utf8.csv")
+    assert missing.exit_code == 2 and "review FILE ID" in missing.stderr
+
+
+def test_explain_finds_a_platform_kpi_without_its_rubric(run_cli):
+    result = run_cli("explain", "pdd.answer_30s_rate")
+    assert result.exit_code == 0 and "platform KPI in rubric pdd" in result.stdout

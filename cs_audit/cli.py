@@ -481,9 +481,11 @@ class InputStream:
         """Exit 2 when no input at all could be read (call after the conversations are read)."""
         if any(summary.readable for summary in self.summaries):
             return
+        # The reason may quote the file's first row: personal data in it is masked.
+        show = masker(True)
         details = "; ".join(f"{s.path}:{s.problems[0].line}: {s.error}" if s.problems[0].line
                             else f"{s.path}: {s.error}" for s in self.summaries)
-        raise UserError(f"no input could be read: {details}")
+        raise UserError(f"no input could be read: {terminal_text(show(details))}")
 
 
 def open_inputs(paths: Sequence[Path], input_format: str, encoding: str,
@@ -935,7 +937,8 @@ def review(paths: tuple[Path, ...], conversation_id: str | None, rubric_ref: str
     _warn_unmapped(inputs, column_map_spec)
     matches = [c for c in conversations if c.id == conversation_id]
     if not matches:
-        sample = ", ".join(c.id for c in conversations[:10])
+        show = masker(not no_mask)
+        sample = ", ".join(terminal_text(show(c.id)) for c in conversations[:10])
         more = " …" if len(conversations) > 10 else ""
         raise UserError(f"no conversation {conversation_id!r} in {', '.join(map(str, paths))}; "
                         f"ids found: {sample}{more}")

@@ -186,3 +186,54 @@ def test_no_eleven_digit_phone_survives_masking(before, phone, after):
     assert not _PHONE_IN_DIGITS.search(masked)
     assert masked[len(before):len(before) + 3] == phone[:3]
     assert masked[len(before) + 7:len(before) + 11] == phone[-4:]
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("tel13812345678", "tel138****5678"),
+    ("wx:138.1234.5678", "wx:138.****.5678"),
+    ("138/1234/5678", "138/****/5678"),
+    ("138_1234_5678", "138_****_5678"),
+    ("(138)1234-5678", "(138)****-5678"),
+    ("138\u00a01234\u00a05678", "138\u00a0****\u00a05678"),
+    ("138\u200b1234\u200b5678", "138\u200b****\u200b5678"),
+    ("一三八一二三四五六七八", "一三八****五六七八"),
+    ("①③⑧①②③④⑤⑥⑦⑧", "①③⑧****⑤⑥⑦⑧"),
+    ("138    1234    5678", "138    ****    5678"),
+])
+def test_evasive_number_forms_are_masked_in_place(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["订单号 SF1234567890123", "价格3.14元", "2024.03.15 下单", "JD12345678901",
+                                  "一二三木头人", "第一二三四五名"])
+def test_codes_prices_dates_and_words_are_not_numbers_to_mask(text):
+    assert mask_text(text) == text
+
+
+def test_ids_file_names_and_senders_are_masked_in_every_report(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cs_audit.cli import main
+
+    folder = tmp_path / "13912345678"
+    folder.mkdir()
+    chats = folder / "chats.csv"
+    chats.write_text("conversation_id,role,sender,text\nqianniu:张三13812345678,buyer,李四 13700001111,在吗\n"
+                     "qianniu:张三13812345678,agent,shop:amy,您好\n", encoding="utf-8")
+    outputs = [tmp_path / name for name in ("r.json", "r.xml", "r.xlsx")]
+    args = ["audit", str(chats), "--format", "json", "-q"]
+    for output in outputs:
+        args += ["-o", str(output)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["conversations"][0]["id"] == "qianniu:张三138****5678"
+    assert "13912345678" not in document["inputs"][0]["path"]
+    assert "13812345678" not in outputs[1].read_text(encoding="utf-8")
+    from openpyxl import load_workbook
+
+    cells = [str(cell.value) for sheet in load_workbook(outputs[2]).worksheets
+             for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert not any("13812345678" in value or "13700001111" in value for value in cells)

@@ -2,7 +2,11 @@
 
 How numbers are read
 --------------------
-The text is first mapped to half-width (``to_halfwidth``, same length, so offsets stay valid).
+The text is first read character for character (same length, so offsets stay valid): any
+Unicode digit (full-width ``１``, circled ``①``, other scripts) reads as its ASCII digit, runs of
+three or more Chinese numerals (一三八, 幺三八) as digits, and the characters people put inside a
+number to dodge filters as a separator: no-break and other spaces, zero-width characters, ``/``,
+``_``, ``·``, brackets, and dots inside a dotted run of 11 or more digits (``138.1234.5678``).
 A *group* is a maximal run of ASCII digits (an ID number's final ``X`` belongs to its group).
 Groups joined by a short separator (1-3 of space, tab, ``-``, ``–``, ``—``) form a *run*:
 ``138 1234 5678`` is one run of three groups. Every candidate is a sequence of whole groups,
@@ -44,6 +48,7 @@ nothing is detectable any more, so it is idempotent.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,6 +77,9 @@ _CARD_WORDS = (
     "收款卡", "储蓄", "转账到", "转账", "转到", "打款到", "打到", "汇款到", "汇到", "退到", "退款到",
     "工行", "建行", "招行", "农行", "中行", "交行", "邮储", "银行", "卡",
 )
+# Letters glued before a number that announce a contact rather than a code (tel13812345678).
+_CONTACT_PREFIXES = frozenset({"tel", "phone", "mobile", "mob", "wx", "vx", "wechat", "weixin",
+                               "qq", "whatsapp", "call"})
 _PHONE_CONTEXT_WINDOW = 10
 _CARD_CONTEXT_WINDOW = 15
 
@@ -88,15 +96,17 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
 
 _GROUP_PATTERN = r"[0-9]+(?:[Xx](?![A-Za-z0-9]))?"
-_SEPARATOR_PATTERN = r"[ \t\-–—]{1,3}"
+_SEPARATOR_PATTERN = r"[ \t\-–—]{1,4}"
 _GROUP = re.compile(_GROUP_PATTERN)
 _RUN = re.compile(f"{_GROUP_PATTERN}(?:{_SEPARATOR_PATTERN}{_GROUP_PATTERN})*")
 _DROP_SEPARATORS = str.maketrans("", "", " \t-–—")
 _ANY_DIGIT = re.compile(r"[0-9０-９]")
+# Digits that are not 0-9 or full-width (①, other scripts) and runs of Chinese numerals.
+_MAYBE_DIGITS = re.compile(r"[^\x00-\x7f\u4e00-\u9fff\uff00-\uffef]|[零〇一幺二两三四五六七八九]{3}")
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 # The shortest number worth reading: 11 digits, possibly separated. Most messages that contain
 # digits (prices, dates, quantities) stop here.
-_ELEVEN_DIGITS = re.compile(r"[0-9](?:[ \t\-–—]{0,3}[0-9]){10}")
+_ELEVEN_DIGITS = re.compile(r"[0-9](?:[ \t\-–—]{0,4}[0-9]){10}")
 _MIN_DIGITS = 11
 _SPACE_CHARS = frozenset(" \t")
 
@@ -133,9 +143,9 @@ def find_pii(text: str) -> list[PiiMatch]:
 
     Offsets are into ``text`` as given (full-width digits are read as digits).
     """
-    if not _ANY_DIGIT.search(text):
+    if not _ANY_DIGIT.search(text) and not _MAYBE_DIGITS.search(text):
         return []
-    normalised = _halfwidth(text)
+    normalised = _reading(text)
     if not _ELEVEN_DIGITS.search(normalised):
         return []
     matches: list[PiiMatch] = []
@@ -155,13 +165,13 @@ def mask_text(text: str) -> str:
     Separators and length are kept; see the module docstring for what stays visible.
     Text without digits is returned as is without further work.
     """
-    if not _ANY_DIGIT.search(text):
+    if not _ANY_DIGIT.search(text) and not _MAYBE_DIGITS.search(text):
         return text
     masked = text
     # A second pass only finds something when masking uncovered a new candidate; each pass
     # turns at least one digit into "*", so the loop ends.
     while matches := find_pii(masked):
-        normalised = _halfwidth(masked)
+        normalised = _reading(masked)
         chars = list(masked)
         for match in matches:
             for position in _hidden_positions(normalised, match):
@@ -224,9 +234,48 @@ def passes_luhn(digits: str) -> bool:
 # --- reading digit runs -------------------------------------------------------------------
 
 
-def _halfwidth(text: str) -> str:
-    # Most chat text has no full-width characters; skip the per-character mapping then.
-    return to_halfwidth(text) if _FULL_WIDTH.search(text) else text
+# What a number may be written with, read as a separator (one character for one, so offsets hold).
+_SPACE_LIKE = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_BRACKETS_AND_MARKS = "/_·•()（）[]【】|｜"
+_SEPARATOR_READING = str.maketrans({char: " " for char in _SPACE_LIKE + _ZERO_WIDTH}
+                                   | {char: "-" for char in _BRACKETS_AND_MARKS})
+_NUMERALS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
+             "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_NUMERAL_RUN = re.compile("[" + "".join(_NUMERALS) + "]{3,}")
+_DOTTED_RUN = re.compile(r"[0-9]+(?:\.[0-9]+){2,}")
+_UNUSUAL = re.compile("[^\x00-\x7f\u4e00-\u9fff]")
+_DIGIT_READING: dict[str, str] = {}
+
+
+def _reading(text: str) -> str:
+    """``text`` read for numbers, one character for one (see the module docstring)."""
+    read = to_halfwidth(text) if _FULL_WIDTH.search(text) else text
+    if _UNUSUAL.search(read):
+        read = "".join(_digit_of(char) for char in read).translate(_SEPARATOR_READING)
+    else:
+        read = read.translate(_SEPARATOR_READING)
+    if _NUMERAL_RUN.search(read):
+        read = _NUMERAL_RUN.sub(lambda found: "".join(_NUMERALS[c] for c in found.group()), read)
+    if "." in read:
+        read = _DOTTED_RUN.sub(_dotted, read)
+    return read
+
+
+def _digit_of(char: str) -> str:
+    known = _DIGIT_READING.get(char)
+    if known is None:
+        value = unicodedata.digit(char, None) if not char.isascii() else None
+        known = str(value) if value is not None and 0 <= value <= 9 else char
+        if len(_DIGIT_READING) < 4096:
+            _DIGIT_READING[char] = known
+    return known
+
+
+def _dotted(found: re.Match[str]) -> str:
+    # 138.1234.5678 is a phone written with dots; 3.14 or 2024.03.15 are not long enough.
+    text = found.group()
+    return text.replace(".", "-") if sum(c.isdigit() for c in text) >= _MIN_DIGITS else text
 
 
 def _runs(normalised: str) -> list[_Run]:
@@ -250,7 +299,9 @@ def _is_usable(normalised: str, found: re.Match[str]) -> bool:
     start, end = found.start(), found.end()
     before = normalised[max(0, start - 2):start]
     if len(before) == 2 and before.isascii() and before.isalpha():
-        return False  # tracking/order code such as SF…, JD…, YT…
+        word = re.search(r"[A-Za-z]+$", normalised[max(0, start - 8):start]).group().lower()
+        if word not in _CONTACT_PREFIXES:
+            return False  # tracking/order code such as SF…, JD…, YT…
     after = normalised[end:end + 1]
     if after.isascii() and after.isalpha():
         return False

@@ -72,7 +72,7 @@ def _first_line(result: ConversationResult) -> int:
 
 def _check_text(check: CheckResult, result: ConversationResult, report: Report) -> str:
     finding = report.show(check.message)
-    lines = [f"{result.id}: {check.severity}: {finding}"]
+    lines = [f"{report.show(result.id)}: {check.severity}: {finding}"]
     index = check.message_index
     if index is not None and 0 <= index < len(result.messages):
         message = result.messages[index]
@@ -94,7 +94,7 @@ def conversation_annotations(result: ConversationResult, report: Report | Shown)
         index = check.message_index
         line = (result.messages[index].line if index is not None
                 and 0 <= index < len(result.messages) else 0) or _first_line(result)
-        found.append(Annotation(LEVEL_BY_SEVERITY[check.severity], result.source, line,
+        found.append(Annotation(LEVEL_BY_SEVERITY[check.severity], report.show(result.source), line,
                                 check.rule, _check_text(check, result, report),
                                 SEVERITY_RANK[check.severity]))
     return found
@@ -110,7 +110,7 @@ def annotations(report: Report, of_conversations: Iterable[Annotation] | None = 
     for summary in report.inputs:
         title = "unreadable file" if summary.error is not None else "input problem"
         for problem in summary.problems:
-            found.append(Annotation(INPUT_PROBLEM_LEVEL, summary.path, problem.line, title,
+            found.append(Annotation(INPUT_PROBLEM_LEVEL, report.show(summary.path), problem.line, title,
                                     report.show(problem.reason), INPUT_PROBLEM_RANK))
     found.sort(key=lambda annotation: annotation.rank)  # stable: input order within a rank
     return found

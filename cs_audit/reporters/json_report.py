@@ -31,7 +31,7 @@ def _time(moment: datetime | None) -> str | None:
 def input_entry(summary: InputSummary, show: Callable[[str], str]) -> dict[str, Any]:
     """One ``inputs[]`` entry; reasons may quote a cell (unknown role '…'), so they are masked."""
     entry: dict[str, Any] = {
-        "path": summary.path, "format": summary.format, "encoding": summary.encoding,
+        "path": show(summary.path), "format": summary.format, "encoding": summary.encoding,
         "rows": summary.rows, "messages": summary.messages,
         "conversations": summary.conversations,
         "problems": [{"line": p.line, "reason": show(p.reason)} for p in summary.problems],
@@ -80,7 +80,7 @@ def conversation_entry(result: ConversationResult, report: Report | Shown) -> di
     show = report.show
     sentiment = result.sentiment
     return {
-        "id": result.id, "source": result.source,
+        "id": show(result.id), "source": show(result.source),
         "agents": [show(agent) for agent in result.agents],
         "start": _time(result.start), "end": _time(result.end),
         "messages": len(result.messages), "score": _number(result.score),

@@ -104,7 +104,8 @@ class ConversationCase(NamedTuple):
 def conversation_case(result: ConversationResult, report: Report | Shown) -> ConversationCase:
     """The testcase of one conversation (a ``Shown`` with the rubric will do for ``report``)."""
     # Made on its own; build_junit puts it into its file's suite.
-    case = _element(None, "testcase", classname=result.source, name=result.id, time="0")
+    case = _element(None, "testcase", classname=report.show(result.source), name=report.show(result.id),
+                    time="0")
     failed = [check for check in result.checks if not check.passed]
     # Sorted is stable: checks of one severity keep the rubric's order.
     failed.sort(key=lambda check: SEVERITY_RANK[check.severity])
@@ -114,15 +115,16 @@ def conversation_case(result: ConversationResult, report: Report | Shown) -> Con
         _element(case, "failure", _failure_details(check, result, report), type=check.rule,
                  message=f"{check.severity}: {report.show(check.message)}")
     agents = ", ".join(report.show(agent) for agent in result.agents) or "(none)"
-    out = [f"conversation {result.id}: {len(result.messages)} messages, agents {agents}",
+    out = [f"conversation {report.show(result.id)}: {len(result.messages)} messages, agents {agents}",
            _verdict(result, report)]
     out += [f"note: {check.rule} ({check.severity}): {report.show(check.message)}" for check in notes]
     _element(case, "system-out", "\n".join(out) + "\n")
-    return ConversationCase(result.source, case, bool(failures))
+    return ConversationCase(report.show(result.source), case, bool(failures))
 
 
 def _input_case(suite: ET.Element, summary: InputSummary, report: Report) -> None:
-    case = _element(suite, "testcase", classname=summary.path, name=INPUT_PROBLEMS_CASE, time="0")
+    case = _element(suite, "testcase", classname=report.show(summary.path), name=INPUT_PROBLEMS_CASE,
+                    time="0")
     listing = "".join(f"line {problem.line}: {report.show(problem.reason)}\n"
                       for problem in summary.problems)
     if summary.error is not None:
@@ -164,9 +166,9 @@ def build_junit(report: Report, cases: Iterable[ConversationCase] | None = None)
     by_source: dict[str, list[ConversationCase]] = {}
     for case in cases:
         by_source.setdefault(case.source, []).append(case)
-    summaries = {summary.path: summary for summary in report.inputs}
+    summaries = {report.show(summary.path): summary for summary in report.inputs}
     # Input order first; a result whose file is not among the inputs still gets its suite.
-    names = list(dict.fromkeys([summary.path for summary in report.inputs] + list(by_source)))
+    names = list(dict.fromkeys(list(summaries) + list(by_source)))
     totals = [0, 0, 0]
     for name in names:
         counts = _suite(root, name, summaries.get(name), by_source.get(name, ()), report)

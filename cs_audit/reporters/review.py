@@ -195,7 +195,8 @@ def render_review(result: ConversationResult, report: Report, colour: bool) -> s
     if result.start is not None and result.end is not None:
         span = (f", {result.start.isoformat(sep=' ', timespec='seconds')} to "
                 f"{result.end.isoformat(sep=' ', timespec='seconds')}")
-    lines = [paint(f"Conversation {_safe(result.id)}", "heading") + f" — {_safe(result.source)}",
+    lines = [paint(f"Conversation {_safe(report.show(result.id))}", "heading")
+             + f" — {_safe(report.show(result.source))}",
              f"{len(result.messages)} messages{span}; agents: {agents}; "
              f"rubric: {_safe(report.rubric.name)}"]
 

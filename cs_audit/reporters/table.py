@@ -35,7 +35,7 @@ def conversation_row(result: ConversationResult, show: Callable[[str], str]) -> 
                                                     if len(failed) > MAX_FAILED_SHOWN else "")
     agents = ", ".join(agent_name(a).split(":")[-1] for a in result.agents) or "-"
     return [
-        terminal_text(result.id), terminal_text(show(agents)), len(result.messages),
+        terminal_text(show(result.id)), terminal_text(show(agents)), len(result.messages),
         f"{result.score:.1f}", result.grade,
         "CRIT" if result.critical else ("yes" if result.passed else "no"),
         _seconds(r.first_s), _seconds(r.avg_s), "-" if r.slow is None else r.slow,

@@ -509,8 +509,9 @@ def _conversation_row(result: ConversationResult, showing: _Showing) -> list:
     dispute = result.dispute.type or ""
     if result.dispute.malicious and result.dispute.type != "malicious":
         dispute += f" ({words['malicious']})"
+    show = showing.shown.show
     return [
-        result.id, result.source, _agents_cell(result, showing.shown.show),
+        show(result.id), show(result.source), _agents_cell(result, show),
         Styled(result.start, AT), Styled(result.end, AT),
         len(result.messages), Styled(result.score, AS_SCORE), result.grade,
         words["yes"] if result.passed else words["no"],
@@ -541,7 +542,7 @@ def _finding_rows(result: ConversationResult, showing: _Showing) -> list[tuple[i
         message = result.messages[index] if index is not None else None
         rows.append((SEVERITY_RANK[severity], [
             Styled(severity, CRITICAL) if severity == "critical" else severity, rule,
-            result.id, show(agent_name(message.sender)) if message and message.role == "agent"
+            show(result.id), show(agent_name(message.sender)) if message and message.role == "agent"
             else _agents_cell(result, show),
             index if index is not None else "",
             Styled(message.timestamp if message else None, AT),
@@ -564,8 +565,9 @@ def _message_marks(result: ConversationResult) -> dict[int, list[tuple[int, int,
 def _transcript_rows(result: ConversationResult, showing: _Showing) -> list[list]:
     """The result's rows of the Transcripts sheet: a heading, the messages, a blank line."""
     words, show = showing.words, showing.shown.show
-    heading = (f"{result.id} · {_agents_cell(result, show)} · {words['score']} {result.score:.1f} "
-               f"{result.grade} · {result.source}")
+    shown_id = show(result.id)
+    heading = (f"{shown_id} · {_agents_cell(result, show)} · {words['score']} {result.score:.1f} "
+               f"{result.grade} · {show(result.source)}")
     rows: list[list] = [[Styled(heading, HEADING), *[Styled(None, HEADING_BLANK)] * (TRANSCRIPT_COLUMNS - 1)]]
     marks = _message_marks(result)
     by_message: dict[int, list[str]] = {}
@@ -578,7 +580,7 @@ def _transcript_rows(result: ConversationResult, showing: _Showing) -> list[list
         if sender is None:
             sender = senders[message.sender] = show(message.sender) if message.sender else ""
         rows.append([
-            result.id, message.index, Styled(message.timestamp, AT),
+            shown_id, message.index, Styled(message.timestamp, AT),
             showing.roles.get(message.role, message.role), sender,
             Marked(show(message.text), marks.get(message.index, ()), WRAPPED),
             Styled("; ".join(by_message.get(message.index, ())), WRAPPED),
@@ -628,7 +630,7 @@ class RowRenderer:
             row(_conversation_row(result, showing)),
             tuple((rank, row(cells)) for rank, cells in _finding_rows(result, showing)),
             tuple(row(cells) for cells in _transcript_rows(result, showing)),
-            (display_width(result.id), display_width(result.source),
+            (display_width(show(result.id)), display_width(show(result.source)),
              display_width(_agents_cell(result, show))),
             counts.replaced_characters, counts.cut_texts,
             result.start, result.end, tuple(complaint_candidates(result)))
@@ -797,9 +799,9 @@ def _write_problems(workbook: Workbook, report: Report, cells: _Cells, sheets: d
                         [50, 8, 90])
     for summary in report.inputs:
         if summary.error:
-            paged.row([summary.path, "", report.show(summary.error)])
+            paged.row([report.show(summary.path), "", report.show(summary.error)])
         for problem in summary.problems:
-            paged.row([summary.path, problem.line, report.show(problem.reason)])
+            paged.row([report.show(summary.path), problem.line, report.show(problem.reason)])
     paged.close()
 
 

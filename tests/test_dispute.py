@@ -251,11 +251,28 @@ def test_several_types_in_order_and_the_cause_named_first_within_a_turn(analyzer
 def test_the_first_disputing_turn_names_the_dispute_over_later_ones(analyzer, detectors):
     facts = analyse(
         analyzer, detectors,
-        ("buyer", "我要退货"),
+        ("buyer", "退款怎么还没到"),
         ("agent", "好的亲"),
         ("buyer", "而且色差很大"),
     )
     assert facts.types == ("after_sales", "quality") and facts.type == "after_sales"
+
+
+def test_a_plain_wish_to_return_is_a_routine_request_until_something_went_wrong(analyzer, detectors):
+    routine = analyse(analyzer, detectors, ("buyer", "我要退货"), ("agent", "好的亲"))
+    facts = analyse(
+        analyzer, detectors,
+        ("buyer", "我要退货"),
+        ("agent", "好的亲"),
+        ("buyer", "而且色差很大"),
+    )
+    assert routine == NO_DISPUTE
+    assert facts.types == ("quality",) and facts.start_index == 2
+
+
+def test_a_threat_makes_a_refund_request_a_complaint(analyzer, detectors):
+    facts = analyse(analyzer, detectors, ("buyer", "赶紧给我退款，不然我就投诉"), ("agent", "好的亲"))
+    assert facts.type == "after_sales" and facts.start_index == 0
 
 
 def test_a_complaint_later_in_the_same_buyer_turn_makes_a_status_question_a_dispute(analyzer, detectors):

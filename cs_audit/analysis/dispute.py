@@ -22,8 +22,11 @@ The phrases, and the context words that decide whether a phrase counts, are data
 format). Decisions made here and why:
 
 - Topic words that are also ordinary questions (物流, 快递, 到哪了, 什么时候发货) only make a
-  logistics dispute when the same buyer turn complains (还没到, 几天了, 怎么还, 一直…): "物流到哪
-  了" alone is a status question a shop answers every day, not a grievance.
+  logistics dispute when the same buyer turn complains (还没到, 几天了, 怎么还, 一直…, or a
+  ``buyer.escalation`` threat): "物流到哪了" alone is a status question a shop answers every day,
+  not a grievance. The same holds for a plain wish to return, exchange, refund or repair
+  (退货, 退款, 售后, 维修): with nothing wrong it is a routine request, not a dispute; a return or
+  refund that is stuck or refused (还不退款, 不给退) is one on its own.
 - A pre-sale question about a property (会不会掉色？有色差吗？支持退换吗？) is not a dispute
   unless the message shows the goods have arrived (收到, 买的, 怎么会…); a hypothetical (如果,
   万一, …的话) never is.
@@ -276,7 +279,8 @@ class DisputeAnalyzer:
         threatened = any(d.category == THREAT_CATEGORY for d in detections)
         return [
             match for match in reading.matches
-            if NEEDS_COMPLAINT not in match.needs and (threatened or NEEDS_THREAT not in match.needs)
+            if (threatened or NEEDS_COMPLAINT not in match.needs)
+            and (threatened or NEEDS_THREAT not in match.needs)
         ]
 
     def types_in(self, text: str, detections: Iterable[Detection] = ()) -> tuple[str, ...]:
@@ -349,7 +353,11 @@ class DisputeAnalyzer:
         # read for complaint words only when such a word is there.
         pending_turns = {turn_of[index] for index, reading in readings.items()
                          if any(NEEDS_COMPLAINT in match.needs for match in reading.matches)}
-        complaining_turns = {
+        # A threat (投诉, 差评) is a complaint too: 不给我退款我就投诉 is no routine refund request;
+        # so is a grievance of its own in the turn (我要退货 + 色差太大了: the return is why).
+        grieving_turns = {turn_of[index] for index, reading in readings.items()
+                          if any(not match.needs for match in reading.matches)}
+        complaining_turns = threatened_turns | grieving_turns | {
             turn_of[message.index] for message in conversation.messages
             if message.role == "buyer" and turn_of[message.index] in pending_turns
             and self._types.complains(message.text)

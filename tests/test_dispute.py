@@ -77,11 +77,13 @@ def analyse(analyzer, detectors, *messages: tuple[str, str]) -> DisputeFacts:
 
 @pytest.mark.parametrize("label, role, text, line", TYPE_ROWS, ids=[f"type:{r[3]}" for r in TYPE_ROWS])
 def test_type_example(analyzer, detectors, label, role, text, line):
-    found = analyzer.types_in(text, detections_of(detectors, chat((role, text))))
+    detections = detections_of(detectors, chat((role, text)))
+    found = analyzer.types_in(text, detections)
     if label == "none":
         assert found == (), f"line {line}: no dispute expected in {text!r}, found {found}"
     else:
-        assert analyzer.main_type(found) == label, f"line {line}: {text!r} gave {found}"
+        main = analyzer.message_type(text, detections, role)
+        assert main == label, f"line {line}: {text!r} gave {main} of {found}"
 
 
 @pytest.mark.parametrize("label, role, text, line", STEP_ROWS, ids=[f"step:{r[3]}" for r in STEP_ROWS])

@@ -163,6 +163,8 @@ class PhraseMatch:
     span: tuple[int, int]
     text: str
     needs: frozenset[str] = frozenset()
+    # a topic or wish word (物流, 退货: needs=complaint), whether or not its complaint was found
+    topic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +219,8 @@ class _PhraseBook:
             elif need in ("threat", "remedy"):
                 needs.add(_NEEDS[need])
             start, end = scan.original_span(hit.start, hit.end)
-            matches.append(PhraseMatch(hit.entry.label, (start, end), text[start:end], frozenset(needs)))
+            matches.append(PhraseMatch(hit.entry.label, (start, end), text[start:end], frozenset(needs),
+                                       topic=need == "complaint"))
         matches.sort(key=lambda match: match.span)
         return _Reading(tuple(matches))
 
@@ -393,7 +396,7 @@ class DisputeAnalyzer:
                     continue
                 evidence = DisputeEvidence(match.name, index, match.span, match.text)
                 found.append(evidence)
-                if match.name == "after_sales" and not match.needs:
+                if match.name == "after_sales" and not match.topic:
                     stuck.append(evidence)
         return found, stuck
 

@@ -129,7 +129,7 @@ def _wrong_answer(table: str, example: LabelledExample, detectors: Detectors,
         types = disputes.types_in(example.text, detections)
         if example.label == NO_DISPUTE_LABEL:
             return None if not types else f"found dispute type(s) {', '.join(types)}"
-        main = disputes.main_type(types)
+        main = disputes.message_type(example.text, detections, example.role)
         return None if main == example.label else f"main type {main or 'none'}"
     if table == DISPUTE_STEP_TABLE:
         steps = disputes.steps_in(example.text, detections)

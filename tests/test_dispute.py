@@ -77,11 +77,13 @@ def analyse(analyzer, detectors, *messages: tuple[str, str]) -> DisputeFacts:
 
 @pytest.mark.parametrize("label, role, text, line", TYPE_ROWS, ids=[f"type:{r[3]}" for r in TYPE_ROWS])
 def test_type_example(analyzer, detectors, label, role, text, line):
-    found = analyzer.types_in(text, detections_of(detectors, chat((role, text))))
+    detections = detections_of(detectors, chat((role, text)))
+    found = analyzer.types_in(text, detections)
     if label == "none":
         assert found == (), f"line {line}: no dispute expected in {text!r}, found {found}"
     else:
-        assert analyzer.main_type(found) == label, f"line {line}: {text!r} gave {found}"
+        main = analyzer.message_type(text, detections, role)
+        assert main == label, f"line {line}: {text!r} gave {main} of {found}"
 
 
 @pytest.mark.parametrize("label, role, text, line", STEP_ROWS, ids=[f"step:{r[3]}" for r in STEP_ROWS])
@@ -251,11 +253,28 @@ def test_several_types_in_order_and_the_cause_named_first_within_a_turn(analyzer
 def test_the_first_disputing_turn_names_the_dispute_over_later_ones(analyzer, detectors):
     facts = analyse(
         analyzer, detectors,
-        ("buyer", "我要退货"),
+        ("buyer", "退款怎么还没到"),
         ("agent", "好的亲"),
         ("buyer", "而且色差很大"),
     )
     assert facts.types == ("after_sales", "quality") and facts.type == "after_sales"
+
+
+def test_a_plain_wish_to_return_is_a_routine_request_until_something_went_wrong(analyzer, detectors):
+    routine = analyse(analyzer, detectors, ("buyer", "我要退货"), ("agent", "好的亲"))
+    facts = analyse(
+        analyzer, detectors,
+        ("buyer", "我要退货"),
+        ("agent", "好的亲"),
+        ("buyer", "而且色差很大"),
+    )
+    assert routine == NO_DISPUTE
+    assert facts.types == ("quality",) and facts.start_index == 2
+
+
+def test_a_threat_makes_a_refund_request_a_complaint(analyzer, detectors):
+    facts = analyse(analyzer, detectors, ("buyer", "赶紧给我退款，不然我就投诉"), ("agent", "好的亲"))
+    assert facts.type == "after_sales" and facts.start_index == 0
 
 
 def test_a_complaint_later_in_the_same_buyer_turn_makes_a_status_question_a_dispute(analyzer, detectors):

@@ -22,8 +22,11 @@ The phrases, and the context words that decide whether a phrase counts, are data
 format). Decisions made here and why:
 
 - Topic words that are also ordinary questions (物流, 快递, 到哪了, 什么时候发货) only make a
-  logistics dispute when the same buyer turn complains (还没到, 几天了, 怎么还, 一直…): "物流到哪
-  了" alone is a status question a shop answers every day, not a grievance.
+  logistics dispute when the same buyer turn complains (还没到, 几天了, 怎么还, 一直…, or a
+  ``buyer.escalation`` threat): "物流到哪了" alone is a status question a shop answers every day,
+  not a grievance. The same holds for a plain wish to return, exchange, refund or repair
+  (退货, 退款, 售后, 维修): with nothing wrong it is a routine request, not a dispute; a return or
+  refund that is stuck or refused (还不退款, 不给退) is one on its own.
 - A pre-sale question about a property (会不会掉色？有色差吗？支持退换吗？) is not a dispute
   unless the message shows the goods have arrived (收到, 买的, 怎么会…); a hypothetical (如果,
   万一, …的话) never is.
@@ -34,9 +37,11 @@ format). Decisions made here and why:
   any dispute type (which is also the first message of the main type, except that
   ``malicious`` is always the main type, because it changes how the conversation is scored;
   its own first message is in ``evidence``).
-- The main type is ``malicious`` when present; otherwise the type raised first, and among the
-  types of the first disputing buyer turn the cause before the wish: quality, logistics,
-  price, then after_sales, then attitude (有色差，我要退货 is a quality dispute).
+- The main type is ``malicious`` when present; then ``after_sales`` when the first disputing
+  buyer turn says a return, refund or repair is stuck or refused (还不退款, 不给退, 没人处理):
+  that is what the buyer asks to fix; otherwise, among the types of that turn, the cause before
+  the wish: quality, logistics, price, then after_sales, then attitude (有色差，我要退货 is a
+  quality dispute).
 - Steps are looked for in ``agent`` messages after ``start_index`` only: an apology made before
   the buyer complained, or an auto-reply by a ``bot``, does not handle the dispute.
 """
@@ -50,7 +55,7 @@ from pathlib import Path
 
 from cs_audit.analysis.engine import FAMILY_LABELS, Hit, RuleEngine, load_engine
 from cs_audit.lexicon import bundled_lexicon_dir
-from cs_audit.model import Conversation, Detection, quick_pickle
+from cs_audit.model import Conversation, Detection, Message, quick_pickle
 
 TYPES_FAMILY = "dispute.type"
 STEPS_FAMILY = "dispute.steps"
@@ -158,6 +163,8 @@ class PhraseMatch:
     span: tuple[int, int]
     text: str
     needs: frozenset[str] = frozenset()
+    # a topic or wish word (物流, 退货: needs=complaint), whether or not its complaint was found
+    topic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +219,8 @@ class _PhraseBook:
             elif need in ("threat", "remedy"):
                 needs.add(_NEEDS[need])
             start, end = scan.original_span(hit.start, hit.end)
-            matches.append(PhraseMatch(hit.entry.label, (start, end), text[start:end], frozenset(needs)))
+            matches.append(PhraseMatch(hit.entry.label, (start, end), text[start:end], frozenset(needs),
+                                       topic=need == "complaint"))
         matches.sort(key=lambda match: match.span)
         return _Reading(tuple(matches))
 
@@ -276,7 +284,8 @@ class DisputeAnalyzer:
         threatened = any(d.category == THREAT_CATEGORY for d in detections)
         return [
             match for match in reading.matches
-            if NEEDS_COMPLAINT not in match.needs and (threatened or NEEDS_THREAT not in match.needs)
+            if (threatened or NEEDS_COMPLAINT not in match.needs)
+            and (threatened or NEEDS_THREAT not in match.needs)
         ]
 
     def types_in(self, text: str, detections: Iterable[Detection] = ()) -> tuple[str, ...]:
@@ -298,6 +307,15 @@ class DisputeAnalyzer:
             found.add("apologise")
         return tuple(step for step in STEPS if step in found)
 
+    def message_type(self, text: str, detections: Sequence[Detection] = (), role: str = "buyer") -> str | None:
+        """The main type of one buyer message read as a whole conversation (None: no dispute).
+
+        The same decision as :meth:`analyse`, so a stuck refund named beside a fault
+        (质量有问题，还不退款) is after_sales here too.
+        """
+        conversation = Conversation("message", "message", (Message(0, role, text),))
+        return self.analyse(conversation, detections).type
+
     @staticmethod
     def main_type(types: Iterable[str]) -> str | None:
         """The type that names a dispute raised in one turn: malicious, then causes, then wishes."""
@@ -312,7 +330,7 @@ class DisputeAnalyzer:
         ``detections`` are the conversation's other detections (tone.*, buyer.escalation …),
         used for apologies and for the threats behind a money demand.
         """
-        found = self._types_found(conversation, detections)
+        found, stuck = self._types_found(conversation, detections)
         if not found:
             return NO_DISPUTE
         first: dict[str, DisputeEvidence] = {}
@@ -323,7 +341,14 @@ class DisputeAnalyzer:
         turn_of = _buyer_turns(conversation)
         opening = [name for name, evidence in first.items()
                    if turn_of[evidence.message_index] == turn_of[start_index]]
-        main = "malicious" if "malicious" in first else self.main_type(opening)
+        if "malicious" in first:
+            main = "malicious"
+        elif any(turn_of[evidence.message_index] == turn_of[start_index] for evidence in stuck):
+            # A return, refund or repair that is stuck is what the buyer asks to fix; the fault
+            # behind it is the background (质量有问题，寄回去十天了还不退款 is after_sales).
+            main = "after_sales"
+        else:
+            main = self.main_type(opening)
         steps, step_evidence = self._steps_taken(conversation, detections, start_index)
         return DisputeFacts(
             type=main,
@@ -334,8 +359,11 @@ class DisputeAnalyzer:
             evidence=(*first.values(), *step_evidence),
         )
 
-    def _types_found(self, conversation: Conversation,
-                     detections: Sequence[Detection]) -> list[DisputeEvidence]:
+    def _types_found(self, conversation: Conversation, detections: Sequence[Detection]
+                     ) -> tuple[list[DisputeEvidence], list[DisputeEvidence]]:
+        """Every type phrase that counts, and among them the after-sales ones that say the
+        return, refund or repair is stuck or refused on their own (还不退款, 不给退), not a plain
+        wish (退货) made a grievance by its turn."""
         turn_of = _buyer_turns(conversation)
         threatened_turns = {
             turn_of[d.message_index] for d in detections
@@ -349,20 +377,28 @@ class DisputeAnalyzer:
         # read for complaint words only when such a word is there.
         pending_turns = {turn_of[index] for index, reading in readings.items()
                          if any(NEEDS_COMPLAINT in match.needs for match in reading.matches)}
-        complaining_turns = {
+        # A threat (投诉, 差评) is a complaint too: 不给我退款我就投诉 is no routine refund request;
+        # so is a grievance of its own in the turn (我要退货 + 色差太大了: the return is why).
+        grieving_turns = {turn_of[index] for index, reading in readings.items()
+                          if any(not match.needs for match in reading.matches)}
+        complaining_turns = threatened_turns | grieving_turns | {
             turn_of[message.index] for message in conversation.messages
             if message.role == "buyer" and turn_of[message.index] in pending_turns
             and self._types.complains(message.text)
         }
         found: list[DisputeEvidence] = []
+        stuck: list[DisputeEvidence] = []
         for index, reading in readings.items():
             for match in reading.matches:
                 if NEEDS_COMPLAINT in match.needs and turn_of[index] not in complaining_turns:
                     continue
                 if NEEDS_THREAT in match.needs and turn_of[index] not in threatened_turns:
                     continue
-                found.append(DisputeEvidence(match.name, index, match.span, match.text))
-        return found
+                evidence = DisputeEvidence(match.name, index, match.span, match.text)
+                found.append(evidence)
+                if match.name == "after_sales" and not match.topic:
+                    stuck.append(evidence)
+        return found, stuck
 
     def _steps_taken(self, conversation: Conversation, detections: Sequence[Detection],
                      start_index: int) -> tuple[DisputeSteps, list[DisputeEvidence]]:

@@ -284,6 +284,20 @@ def test_intent_inside_a_channel_word_is_no_intent(detector):
     assert detector.find("请告知您的手机号码、联系方式") == []
 
 
+@pytest.mark.parametrize("text", ["可以添加我们的企业QQ 800012345 咨询", "有问题拨打400-123-4567找我们"])
+def test_a_company_400_or_800_number_is_the_brands_official_channel(detector, text):
+    assert detector.find(text) == []
+
+
+def test_an_official_number_does_not_excuse_a_wechat_request_beside_it(detector):
+    assert [f.category for f in detector.find("有问题加我微信，或者拨打400-123-4567")] == [CONTACT]
+
+
+def test_a_masked_number_read_back_is_no_account_id(detector):
+    assert detector.find("请问您的联系方式为156****1004吗") == []
+    assert [f.category for f in detector.find("联系方式为15612341004")] == [CONTACT]
+
+
 def refusals_of(detector, *messages):
     conversation = conversation_of(*messages)
     return detector.refusals(conversation, detector.detect(conversation))

@@ -62,6 +62,11 @@ _AMOUNT = re.compile(
 )
 _ACCOUNT_ID = re.compile(r"(?:号码|号|账号|id|是|为|:)*[a-z0-9]{5,}")
 _DIGIT = re.compile(r"[0-9]")
+# A company's 400/800 number: a hotline, or an enterprise QQ (800010000). Personal phones and
+# QQ numbers never take these ranges, so a contact request naming one is the brand's official
+# channel (SPEC §4), not a personal one.
+_OFFICIAL_NUMBER = re.compile(r"(?<![0-9])(?:400|800)[0-9]{6,7}(?![0-9])")
+_OFFICIAL_LABELS = frozenset({"QQ", "phone", "phone number"})
 # A number cut in two between one sender's consecutive messages (normalised text).
 _DIGIT_TAIL = re.compile(r"[0-9]{2,}[,.:;\n]*$")
 _DIGIT_HEAD = re.compile(r"[,.:;\n]*[0-9]{2,}")
@@ -255,13 +260,14 @@ class RiskDetector:
 
         findings: dict[str, RiskFinding] = {}
         negated = False
-        for candidate in self._candidates(folded, hits):
+        for candidate in self._candidates(scan, hits):
             target = Target(candidate.start, candidate.end, candidate.category, FAMILY,
                             _names(candidate), candidate.parts[0].entry.rules)
             excused = scan.excused_by(target)
             if any(rule.refusal for rule in excused):
                 negated = True
-            elif not excused and candidate.category not in findings:
+            elif (not excused and candidate.category not in findings
+                  and not (candidate.category == CONTACT and _official_number_near(scan, candidate))):
                 start, end = scan.original_span(candidate.start, candidate.end)
                 findings[candidate.category] = RiskFinding(
                     candidate.category, (start, end), text[start:end], candidate.note
@@ -301,7 +307,7 @@ class RiskDetector:
         host = re.sub(r"^(?:https?://)?", "", link).split("/", 1)[0].split(":", 1)[0]
         return any(host == known or host.endswith("." + known) for known in self._hosts)
 
-    def _candidates(self, folded: str, hits: list[Hit]) -> list[_Candidate]:
+    def _candidates(self, scan: Scan, hits: list[Hit]) -> list[_Candidate]:
         """Every phrase, and every channel with its nearest fitting intent or an account id."""
         candidates: list[_Candidate] = []
         # An intent that is part of a longer channel word is that word (联系 in 联系方式:
@@ -316,9 +322,9 @@ class RiskDetector:
             if kind == "phrase":
                 candidates.append(_Candidate(hit.entry.category, hit.start, hit.end, (hit,), _describe(hit)))
             elif kind == "channel":
-                candidate = _paired(hit, intents, folded)
+                candidate = _paired(hit, intents, scan.text)
                 if candidate is None and hit.entry.category == CONTACT and not hit.entry.flag("strict"):
-                    candidate = _with_account_id(hit, folded)
+                    candidate = _with_account_id(hit, scan)
                 if candidate is not None:
                     candidates.append(candidate)
         # earliest first; from one place the widest evidence
@@ -395,12 +401,24 @@ def _paired(channel: Hit, intents: list[Hit], folded: str) -> _Candidate | None:
     )
 
 
-def _with_account_id(channel: Hit, folded: str) -> _Candidate | None:
+def _with_account_id(channel: Hit, scan: Scan) -> _Candidate | None:
+    folded = scan.text
     match = _ACCOUNT_ID.match(folded, channel.end)
     if match is None:
         return None
+    start, end = scan.original_span(match.start(), match.end())
+    if "*" in scan.normalized.source[start:end]:
+        return None  # a masked number (156****1004) is read back to confirm it, never to add
     note = f"{_describe(channel)} followed by an account id"
     return _Candidate(CONTACT, channel.start, match.end(), (channel,), note)
+
+
+def _official_number_near(scan: Scan, candidate: _Candidate) -> bool:
+    """A QQ or phone request with a 400/800 number in its sentence: the brand's official channel."""
+    if not _OFFICIAL_LABELS & {part.entry.label for part in candidate.parts}:
+        return False
+    low, high = scan.sentence(candidate.start, candidate.end)
+    return _OFFICIAL_NUMBER.search(scan.text, low, high) is not None
 
 
 def _describe(hit: Hit) -> str:

@@ -251,6 +251,86 @@ def test_repeated_messages_give_equal_results(detector):
     assert detector.find("加我vx: abc12345") == first
 
 
+def conversation_of(*messages: tuple[str, str]) -> Conversation:
+    return Conversation("c1", "test", tuple(Message(i, role, text) for i, (role, text) in enumerate(messages)))
+
+
+def test_number_split_across_two_messages_of_one_sender_is_a_contact_request(detector):
+    conversation = conversation_of(("agent", "号码138"), ("buyer", "嗯"), ("agent", "1234 5678，有事打这个"))
+    (finding,) = detector.detect(conversation)
+    assert (finding.message_index, finding.category) == (2, CONTACT)
+    assert finding.text == "1234 5678，有事打这个"
+    assert "previous message" in finding.note
+
+
+def test_numbers_in_consecutive_messages_without_a_request_are_not_joined(detector):
+    conversation = conversation_of(("agent", "订单号1234"), ("agent", "5678901已发货"))
+    assert detector.detect(conversation) == []
+
+
+def test_digits_of_another_sender_are_not_joined(detector):
+    conversation = conversation_of(("buyer", "我的号码138"), ("agent", "1234 5678，有事打这个"))
+    assert detector.detect(conversation) == []
+
+
+@pytest.mark.parametrize("text", ["⑴⑶⑻⑴⑵⑶⑷⑸⑹⑺⑻，有事打这个", "电话⒈⒊⒏⒈⒉⒊⒋⒌⒍⒎⒏，打我", "打我１３８１２３４５６７８"])
+def test_enclosed_and_full_width_digits_make_a_phone_number(detector, text):
+    findings = detector.find(text)
+    assert [f.category for f in findings] == [CONTACT]
+
+
+def test_intent_inside_a_channel_word_is_no_intent(detector):
+    # 联系 is part of 联系方式: the agent asks for the buyer's details, nobody is to be contacted
+    assert detector.find("请告知您的手机号码、联系方式") == []
+
+
+@pytest.mark.parametrize("text", ["可以添加我们的企业QQ 800012345 咨询", "有问题拨打400-123-4567找我们"])
+def test_a_company_400_or_800_number_is_the_brands_official_channel(detector, text):
+    assert detector.find(text) == []
+
+
+def test_an_official_number_does_not_excuse_a_wechat_request_beside_it(detector):
+    assert [f.category for f in detector.find("有问题加我微信，或者拨打400-123-4567")] == [CONTACT]
+
+
+def test_a_masked_number_read_back_is_no_account_id(detector):
+    assert detector.find("请问您的联系方式为156****1004吗") == []
+    assert [f.category for f in detector.find("联系方式为15612341004")] == [CONTACT]
+
+
+def refusals_of(detector, *messages):
+    conversation = conversation_of(*messages)
+    return detector.refusals(conversation, detector.detect(conversation))
+
+
+def test_plain_no_right_after_the_request_is_a_refusal(detector):
+    assert refusals_of(detector, ("buyer", "能加个微信吗"), ("agent", "不行的哦亲")) == {1}
+
+
+def test_plain_no_after_the_agent_went_along_is_no_refusal(detector):
+    assert refusals_of(detector, ("buyer", "能加个微信吗"), ("agent", "好的"),
+                       ("agent", "这个颜色不行的哦")) == set()
+
+
+def test_plain_no_later_in_the_chat_is_no_refusal(detector):
+    assert refusals_of(detector, ("buyer", "能加个微信吗"), ("agent", "您好"), ("buyer", "这个有红色吗"),
+                       ("agent", "红色不行的哦")) == set()
+
+
+def test_plain_no_answers_a_buyer_turn_of_several_messages(detector):
+    assert refusals_of(detector, ("buyer", "加个QQ吧"), ("buyer", "方便发图"),
+                       ("agent", "公司规定的，图片在这里发就行")) == {2}
+
+
+def test_refusal_naming_the_rule_counts_anywhere_after_the_request(detector):
+    assert refusals_of(detector, ("buyer", "能加个微信吗"), ("agent", "稍等"),
+                       ("agent", "抱歉亲，平台规定不能加私人微信哦")) == {2}
+
+
+def test_no_request_no_refusals(detector):
+    assert refusals_of(detector, ("buyer", "有货吗"), ("agent", "不行的哦")) == set()
+
+
 # --- lexicon errors -------------------------------------------------------------------------
 
 

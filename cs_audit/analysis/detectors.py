@@ -57,14 +57,7 @@ class Detectors:
 
     def refusals(self, conversation: Conversation, detections: Sequence[Detection]) -> frozenset[int]:
         """Shop messages that turn down a buyer's off-platform request made before them."""
-        asked = [d.message_index for d in detections
-                 if d.category.startswith("risk.") and d.role == "buyer"]
-        if not asked:
-            return frozenset()
-        return frozenset(
-            m.index for m in conversation.messages
-            if m.role == "agent" and m.index > asked[0] and self.risk.refuses_off_platform(m.text)
-        )
+        return self.risk.refusals(conversation, detections)
 
 
 def detect_all(detectors: Sequence[Detector], conversation: Conversation) -> tuple[Detection, ...]:

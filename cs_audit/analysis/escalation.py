@@ -13,7 +13,11 @@ same message:
 - a ``@negated`` word stands before it with only ``@filler`` words in between (我不会给差评的);
 - a ``@resolved`` word follows in the same sentence, not turned into a question (上次投诉的问题
   解决了谢谢; 解决了没 still fires). A past complaint left unresolved still fires: the
-  relationship has already escalated.
+  relationship has already escalated;
+- the threat is waved off in its sentence (``@waved_off``: 随口说说, 别当真), aimed at the
+  courier (``@aimed_elsewhere``: 投诉这个快递员), praise sent through the complaint channel
+  (``@praise``: 通过投诉渠道表扬), the word in another sense (``@other_sense``: 相机的曝光), or a
+  past complaint told as a point in time (``@told_after``: 我投诉后客服让我等).
 
 A context word's ``for=KIND,…`` limits it to phrases of those kinds; ``contiguous`` marks a
 number (12315) that must be written without a gap. Only buyer messages are searched; spans

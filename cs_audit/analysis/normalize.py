@@ -10,7 +10,8 @@ The steps, per character (cached, so each distinct character is worked out once)
 
 1. full-width to half-width (:func:`cs_audit.analysis.textnorm.to_halfwidth`);
 2. compatibility forms to plain letters and digits (NFKD without accents): ①→1, 𝟏→1, ⓥ→v,
-   Ⅴ→v, ē→e, Kangxi radicals to the ideograph;
+   Ⅴ→v, ē→e, Kangxi radicals to the ideograph; enclosed forms lose their brackets and dots
+   (⑴→1, ⒈→1, ⒜→a);
 3. symbols written for the letter v (√ ✓ ∨ ν) become "v";
 4. removal of what only decorates: zero-width and other format characters, whitespace,
    combining marks, symbols and emoji (❤ ➕ ⭐ ™), and punctuation other than the clause marks
@@ -158,6 +159,11 @@ def _fold_character(character: str) -> str:
     plain = "".join(part for part in decomposed if not unicodedata.combining(part))
     if plain and plain.isascii() and plain.isalnum():
         return plain.lower()
+    # Enclosed numbers and letters decompose with their decoration: ⑴ → "(1)", ⒈ → "1.",
+    # ⒜ → "(a)". Evaders write phone numbers with them, so keep only what they enclose.
+    enclosed = plain.strip("().")
+    if plain != half and enclosed and enclosed.isascii() and enclosed.isalnum():
+        return enclosed.lower()
     if half in CLAUSE_MARKS or half in _KEPT_SYMBOLS:
         return half
     category = unicodedata.category(half)

@@ -36,17 +36,20 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cs_audit.analysis.engine import CLAUSE_MARKS, SENTENCE_MARKS, Hit, Scan, Target, Trigger, load_engine
 from cs_audit.lexicon import bundled_lexicon_dir
-from cs_audit.model import Conversation, Detection
+from cs_audit.model import Conversation, Detection, Message
 
 CONTACT = "risk.contact"
 PAYMENT = "risk.payment"
 REVIEW = "risk.review"
 REFUSAL = "risk.refusal"
+# The label of refusal phrases that say no without naming what they refuse (不行的哦).
+PLAIN = "plain"
 CATEGORIES = (CONTACT, PAYMENT, REVIEW)
 FAMILY = "risk"
 # An intent reaches its channel within this many characters unless it says reach=N.
@@ -59,6 +62,14 @@ _AMOUNT = re.compile(
 )
 _ACCOUNT_ID = re.compile(r"(?:号码|号|账号|id|是|为|:)*[a-z0-9]{5,}")
 _DIGIT = re.compile(r"[0-9]")
+# A company's 400/800 number: a hotline, or an enterprise QQ (800010000). Personal phones and
+# QQ numbers never take these ranges, so a contact request naming one is the brand's official
+# channel (SPEC §4), not a personal one.
+_OFFICIAL_NUMBER = re.compile(r"(?<![0-9])(?:400|800)[0-9]{6,7}(?![0-9])")
+_OFFICIAL_LABELS = frozenset({"QQ", "phone", "phone number"})
+# A number cut in two between one sender's consecutive messages (normalised text).
+_DIGIT_TAIL = re.compile(r"[0-9]{2,}[,.:;\n]*$")
+_DIGIT_HEAD = re.compile(r"[,.:;\n]*[0-9]{2,}")
 # E-mail addresses and links are looked for in the half-width original: normalisation removes
 # the dots they are made of.
 _EMAIL = re.compile(r"[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", re.IGNORECASE)
@@ -94,6 +105,7 @@ class _Analysis:
     findings: tuple[RiskFinding, ...] = ()
     negated: bool = False
     redirect: bool = False
+    plain_no: bool = False
 
 
 _NOTHING = _Analysis()
@@ -132,8 +144,13 @@ class RiskDetector:
     def detect(self, conversation: Conversation) -> list[Detection]:
         """risk.* detections of every message of ``conversation``, in message order."""
         detections: list[Detection] = []
+        previous: dict[str, Message] = {}
         for message in conversation.messages:
-            for finding in self.find(message.text):
+            findings = self.find(message.text)
+            if not findings and message.role in previous:
+                findings = self._split_number(previous[message.role].text, message.text)
+            previous[message.role] = message
+            for finding in findings:
                 detections.append(
                     Detection(
                         category=finding.category,
@@ -160,6 +177,58 @@ class RiskDetector:
         analysis = self._analyse(text)
         return not analysis.findings and (analysis.negated or analysis.redirect)
 
+    def _split_number(self, before: str, text: str) -> list[RiskFinding]:
+        """A contact request whose digits run on from the sender's previous message.
+
+        Evaders send "号码138" and then "1234 5678，有事打这个", so neither message holds a
+        whole number. When the previous message ends in digits and this one starts with them,
+        the two are read as one text; a contact finding that spans the join is reported on this
+        message's part of it.
+        """
+        if not (_DIGIT_TAIL.search(self.engine.scan(before).text)
+                and _DIGIT_HEAD.match(self.engine.scan(text).text)):
+            return []
+        joined = self.find(before + text)
+        return [RiskFinding(f.category, (0, f.span[1] - len(before)), text[:f.span[1] - len(before)],
+                            f"{f.note} (digits continued from the previous message)")
+                for f in joined
+                if f.category == CONTACT and f.span[0] < len(before) < f.span[1]]
+
+    def refusals(self, conversation: Conversation, detections: Sequence[Detection]) -> frozenset[int]:
+        """Agent messages that turn down a buyer's off-platform request made before them.
+
+        A message that refuses by itself (:meth:`refuses_off_platform`) counts anywhere after the
+        buyer's first request. A plain no (不行的哦, 公司规定) counts only as the agent's first
+        message after the buyer turn that asked, and only when it makes no request of its own:
+        elsewhere it may refuse anything (好的 … 这个颜色不行的哦), and an agent who goes along
+        with the buyer (好的，加我吧) is not refusing.
+        """
+        asked = sorted({d.message_index for d in detections
+                        if d.category.startswith("risk.") and d.role == "buyer"})
+        if not asked:
+            return frozenset()
+        refused: set[int] = set()
+        replying = False  # the next agent message answers a buyer turn that made a request
+        buyer_turn = False
+        for message in conversation.messages:
+            if message.index < asked[0]:
+                continue
+            if message.role == "buyer":
+                # a buyer turn is a run of buyer messages: one request in it is enough
+                replying = (replying and buyer_turn) or message.index in asked
+                buyer_turn = True
+                continue
+            if message.role != "agent":
+                continue
+            buyer_turn = False
+            analysis = self._analyse(message.text)
+            first_reply, replying = replying, False
+            if analysis.findings:
+                continue
+            if analysis.negated or analysis.redirect or (first_reply and analysis.plain_no):
+                refused.add(message.index)
+        return frozenset(refused)
+
     # --- analysis -------------------------------------------------------------------------
 
     def _analyse(self, text: str) -> _Analysis:
@@ -185,18 +254,20 @@ class RiskDetector:
         # Most chat messages hold no risk word that could fire on its own: stop after the scan.
         if not any(hit.entry.kind != "intent" for hit in hits):
             return _NOTHING
-        redirect = any(hit.entry.category == REFUSAL for hit in hits)
+        redirect = any(hit.entry.category == REFUSAL and hit.entry.label != PLAIN for hit in hits)
+        plain_no = any(hit.entry.category == REFUSAL and hit.entry.label == PLAIN for hit in hits)
         hits = [hit for hit in hits if hit.entry.category != REFUSAL]
 
         findings: dict[str, RiskFinding] = {}
         negated = False
-        for candidate in self._candidates(folded, hits):
+        for candidate in self._candidates(scan, hits):
             target = Target(candidate.start, candidate.end, candidate.category, FAMILY,
                             _names(candidate), candidate.parts[0].entry.rules)
             excused = scan.excused_by(target)
             if any(rule.refusal for rule in excused):
                 negated = True
-            elif not excused and candidate.category not in findings:
+            elif (not excused and candidate.category not in findings
+                  and not (candidate.category == CONTACT and _official_number_near(scan, candidate))):
                 start, end = scan.original_span(candidate.start, candidate.end)
                 findings[candidate.category] = RiskFinding(
                     candidate.category, (start, end), text[start:end], candidate.note
@@ -210,7 +281,7 @@ class RiskDetector:
                 if hit.entry.kind == "channel" and not hit.entry.flag("strict")
             )
         ordered = tuple(sorted(findings.values(), key=lambda finding: finding.span))
-        return _Analysis(ordered, negated, redirect)
+        return _Analysis(ordered, negated, redirect, plain_no)
 
     def _number_hits(self, folded: str) -> list[Hit]:
         hits = [Hit(match.start(), match.end(), self._phone) for match in _PHONE.finditer(folded)]
@@ -236,18 +307,24 @@ class RiskDetector:
         host = re.sub(r"^(?:https?://)?", "", link).split("/", 1)[0].split(":", 1)[0]
         return any(host == known or host.endswith("." + known) for known in self._hosts)
 
-    def _candidates(self, folded: str, hits: list[Hit]) -> list[_Candidate]:
+    def _candidates(self, scan: Scan, hits: list[Hit]) -> list[_Candidate]:
         """Every phrase, and every channel with its nearest fitting intent or an account id."""
         candidates: list[_Candidate] = []
-        intents = [hit for hit in hits if hit.entry.kind == "intent"]
+        # An intent that is part of a longer channel word is that word (联系 in 联系方式:
+        # "您的手机号码、联系方式" asks for nothing to be contacted).
+        channels = [hit for hit in hits if hit.entry.kind == "channel"]
+        intents = [hit for hit in hits if hit.entry.kind == "intent"
+                   and not any(channel.start <= hit.start and hit.end <= channel.end
+                               and channel.end - channel.start > hit.end - hit.start
+                               for channel in channels)]
         for hit in hits:
             kind = hit.entry.kind
             if kind == "phrase":
                 candidates.append(_Candidate(hit.entry.category, hit.start, hit.end, (hit,), _describe(hit)))
             elif kind == "channel":
-                candidate = _paired(hit, intents, folded)
+                candidate = _paired(hit, intents, scan.text)
                 if candidate is None and hit.entry.category == CONTACT and not hit.entry.flag("strict"):
-                    candidate = _with_account_id(hit, folded)
+                    candidate = _with_account_id(hit, scan)
                 if candidate is not None:
                     candidates.append(candidate)
         # earliest first; from one place the widest evidence
@@ -324,12 +401,24 @@ def _paired(channel: Hit, intents: list[Hit], folded: str) -> _Candidate | None:
     )
 
 
-def _with_account_id(channel: Hit, folded: str) -> _Candidate | None:
+def _with_account_id(channel: Hit, scan: Scan) -> _Candidate | None:
+    folded = scan.text
     match = _ACCOUNT_ID.match(folded, channel.end)
     if match is None:
         return None
+    start, end = scan.original_span(match.start(), match.end())
+    if "*" in scan.normalized.source[start:end]:
+        return None  # a masked number (156****1004) is read back to confirm it, never to add
     note = f"{_describe(channel)} followed by an account id"
     return _Candidate(CONTACT, channel.start, match.end(), (channel,), note)
+
+
+def _official_number_near(scan: Scan, candidate: _Candidate) -> bool:
+    """A QQ or phone request with a 400/800 number in its sentence: the brand's official channel."""
+    if not _OFFICIAL_LABELS & {part.entry.label for part in candidate.parts}:
+        return False
+    low, high = scan.sentence(candidate.start, candidate.end)
+    return _OFFICIAL_NUMBER.search(scan.text, low, high) is not None
 
 
 def _describe(hit: Hit) -> str:

@@ -267,10 +267,13 @@ def audit_documents(paths: Sequence[Path], rubric: str) -> dict[str, dict]:
 
 
 def buyer_message_scores(conversations: dict[str, list[tuple[str, str]]],
-                         wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], float]:
-    from cs_audit.analysis.sentiment import SentimentModel
+                         wanted: Iterable[tuple[str, int]],
+                         rubric: str = "default") -> dict[tuple[str, int], float]:
+    from cs_audit.rubric import load_rubric
+    from cs_audit.audit import mood_model
 
-    model = SentimentModel()
+    # The mood model the rubric audits with, so the mood rows and the verdicts agree.
+    model = mood_model(load_rubric(rubric).sentiment_model)
     return {(chat_id, index): model.score(conversations[chat_id][index][1])
             for chat_id, index in wanted}
 
@@ -355,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     moods = read_gold_moods()
     conversations = read_canonical(prepared[:2])
     audited = audit_documents(prepared[:2], options.rubric)
-    scores = buyer_message_scores(conversations, ((m["id"], m["index"]) for m in moods))
+    scores = buyer_message_scores(conversations, ((m["id"], m["index"]) for m in moods),
+                                  options.rubric)
     satisfaction = read_satisfaction(prepared[2])
 
     halves = ("dev", "test") if options.half == "both" else (options.half,)

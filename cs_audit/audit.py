@@ -11,6 +11,7 @@ from cs_audit.analysis.detectors import Detectors, detect_all
 from cs_audit.analysis.dispute import DisputeAnalyzer
 from cs_audit.analysis.kpis import kpi_counts
 from cs_audit.analysis.response import buyer_turns
+from cs_audit.analysis.chat_mood import ChatMoodModel
 from cs_audit.analysis.sentiment import SentimentModel
 from cs_audit.checks import ConversationFacts
 from cs_audit.lexicon import ProblemList, bundled_lexicon_dir, lexicon_fingerprint
@@ -19,16 +20,18 @@ from cs_audit.rubric import Rubric
 from cs_audit.scoring import score_conversation
 
 
-def shared_models(lexicon_dir: Path | str | None = None
-                  ) -> tuple[AcknowledgementMatcher, Detectors, SentimentModel, DisputeAnalyzer]:
-    """The lexicon-built models of ``lexicon_dir`` (default: bundled) and the sentiment model.
+def shared_models(lexicon_dir: Path | str | None = None, sentiment_model: str = "chat"
+                  ) -> tuple[AcknowledgementMatcher, Detectors, SentimentModel | ChatMoodModel,
+                             DisputeAnalyzer]:
+    """The lexicon-built models of ``lexicon_dir`` (default: bundled) and the buyer-mood model
+    named ``sentiment_model`` ("chat" or "snownlp-reviews", see rubric.SENTIMENT_MODELS).
 
     Raises LexiconError listing every problem of the folder's files.
     """
     folder = Path(lexicon_dir) if lexicon_dir is not None else bundled_lexicon_dir()
     # Keyed by content, not path: a folder edited since, or another shop's copy, is built anew.
     acknowledgements, detectors, disputes = _lexicon_models(lexicon_fingerprint(folder), str(folder))
-    return acknowledgements, detectors, _sentiment_model(), disputes
+    return acknowledgements, detectors, mood_model(sentiment_model), disputes
 
 
 @functools.cache
@@ -49,9 +52,20 @@ def _lexicon_models(_fingerprint: str, folder: str
 
 
 @functools.cache
-def _sentiment_model() -> SentimentModel:
-    # snownlp's model alone takes ~3 s to load; it does not depend on the lexicons.
+def _reviews_model() -> SentimentModel:
+    # snownlp's models take seconds to load; they do not depend on the lexicons.
     return SentimentModel()
+
+
+@functools.cache
+def mood_model(name: str = "chat") -> SentimentModel | ChatMoodModel:
+    """The buyer-mood model of a rubric's ``[sentiment] model``, one per process."""
+    if name == "snownlp-reviews":
+        return _reviews_model()
+    if name == "chat":
+        # The chat model cuts words with snownlp's segmenter: the review model's fast path.
+        return ChatMoodModel(_reviews_model().segment)
+    raise ValueError(f"unknown sentiment model {name!r}: chat or snownlp-reviews")
 
 
 class Auditor:
@@ -63,7 +77,7 @@ class Auditor:
         self.rubric = rubric
         self.lexicon_dir = lexicon_dir if lexicon_dir is not None else rubric.lexicons
         self.acknowledgements, self.detectors, self.sentiment, self.disputes = shared_models(
-            self.lexicon_dir)
+            self.lexicon_dir, rubric.sentiment_model)
 
     def audit(self, conversation: Conversation) -> ConversationResult:
         """Analyse and score one conversation."""

@@ -256,7 +256,8 @@ CHECK_KINDS: dict[str, CheckKind] = {
         ),
         CheckKind(
             "sentiment",
-            "The buyer's mood (snownlp probability of positive, 0..1). condition = ending: the "
+            "The buyer's mood (positive probability 0..1 of the rubric's mood model; on the "
+            "bundled chat model a neutral message scores about 0.4-0.5). condition = ending: the "
             "last buyer turn scores at least min_last; drop: first minus last is at most max_drop; "
             "recovery: applies when the first turn scores below low, passes when the last "
             "reaches recover_to.",

@@ -42,6 +42,13 @@ TOP_LEVEL_PARAMS = {
     "response": Param(dict),
     "checks": Param(dict),
     "kpis": Param(dict),
+    "sentiment": Param(dict),
+}
+# The buyer-mood models a rubric may choose: "chat" (bundled, trained for customer-service chat)
+# or "snownlp-reviews" (snownlp's review model as shipped, for scores comparable with old audits).
+SENTIMENT_MODELS = ("chat", "snownlp-reviews")
+SENTIMENT_PARAMS = {
+    "model": Param(str, choices=SENTIMENT_MODELS, doc="buyer-mood model: chat or snownlp-reviews"),
 }
 RESPONSE_PARAMS = {
     "service_hours": Param(str),
@@ -98,6 +105,8 @@ class Rubric:
     lexicons: Path | None = None
     # The score of a critical conversation (auto-fail), so that sorting by score shows them first.
     critical_score: float = 0.0
+    # The buyer-mood model (SENTIMENT_MODELS) whose scores the sentiment checks read.
+    sentiment_model: str = "chat"
 
     def grade_for(self, score: float) -> str:
         """The grade band a score falls in."""
@@ -339,6 +348,8 @@ def _validate(data: dict[str, Any], origins: _Origins, source: str, default_name
             hours = ServiceHours.parse(hours_text)
         except ValueError as error:
             raise origins.error(("response", "service_hours"), str(error)) from None
+    sentiment = data.get("sentiment", {})
+    _check_table(sentiment, SENTIMENT_PARAMS, ("sentiment",), origins, "[sentiment]")
     kpis = []
     for kpi_id, table in data.get("kpis", {}).items():
         path = ("kpis", kpi_id)
@@ -394,6 +405,7 @@ def _validate(data: dict[str, Any], origins: _Origins, source: str, default_name
         checks=tuple(checks),
         lexicons=Path(data["lexicons"]) if "lexicons" in data else None,
         critical_score=float(critical_score),
+        sentiment_model=sentiment.get("model", "chat"),
     )
 
 

@@ -58,8 +58,8 @@ def test_one_command_per_failed_check_and_input_problem_then_a_plain_summary(rep
     commands, summary = lines[:-1], lines[-1]
     assert len(commands) == failed + problems
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in commands)
-    assert summary == ("cs-audit: 3 conversations, 1 passed, 1 critical, mean score 37.0 "
-                       "(rubric default); 7 errors, 10 warnings, 0 notices; "
+    assert summary == ("cs-audit: 3 conversations, 1 passed, 1 critical, mean score 37.3 "
+                       "(rubric default); 7 errors, 9 warnings, 0 notices; "
                        "3 input problems, 1 unreadable file")
 
 
@@ -86,10 +86,10 @@ def test_severity_decides_the_level_and_the_most_severe_come_first(lines):
 
 def test_a_failed_info_check_is_a_notice(auditor, report):
     result = report.results[1]
-    checks = tuple(dataclasses.replace(c, severity="info") if c.rule == "recovers_upset_buyer" else c
+    checks = tuple(dataclasses.replace(c, severity="info") if c.rule == "no_angry_ending" else c
                    for c in result.checks)
     text = render_github(make_report(auditor, results=[dataclasses.replace(result, checks=checks)]))
-    assert "::notice file=chats.csv,line=6,title=recovers_upset_buyer::R-RUDE: info: " in text
+    assert "::notice file=chats.csv,line=6,title=no_angry_ending::R-RUDE: info: " in text
     assert text.endswith("1 notice\n")
 
 

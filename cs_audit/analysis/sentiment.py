@@ -29,7 +29,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from math import exp, log
 from pathlib import Path
 from statistics import fmean
@@ -691,27 +691,33 @@ class SentimentModel:
         return value
 
     def trajectory(self, turns: Sequence[Sequence[str]]) -> SentimentTrajectory:
-        """Buyer sentiment through one conversation (SPEC §4 ``metrics.sentiment``).
+        """Buyer sentiment through one conversation: :func:`buyer_trajectory` of :meth:`score`."""
+        return buyer_trajectory(self.score, turns)
 
-        ``turns`` are the conversation's buyer turns in order, each the texts of its buyer
-        messages. A message whose text is empty or only whitespace says nothing and is left
-        out (snownlp would give it the model's prior, a fake "neutral"); a turn with no other
-        message is left out too. ``first`` and ``last`` are the mean scores of the first and
-        the last remaining turn, ``min`` the lowest message score, ``drop`` is
-        ``first - last``. All four are ``None`` when no buyer message has text.
-        """
-        turn_scores = [
-            scores
-            for scores in ([self.score(text) for text in turn if text.strip()] for turn in turns)
-            if scores
-        ]
-        if not turn_scores:
-            return SentimentTrajectory()
-        first = fmean(turn_scores[0])
-        last = fmean(turn_scores[-1])
-        return SentimentTrajectory(
-            first=first,
-            last=last,
-            min=min(min(scores) for scores in turn_scores),
-            drop=first - last,
-        )
+
+def buyer_trajectory(score: Callable[[str], float],
+                     turns: Sequence[Sequence[str]]) -> SentimentTrajectory:
+    """Buyer sentiment through one conversation (SPEC §4 ``metrics.sentiment``).
+
+    ``turns`` are the conversation's buyer turns in order, each the texts of its buyer
+    messages; ``score`` gives one message's positive probability. A message whose text is
+    empty or only whitespace says nothing and is left out (a model would give it its prior, a
+    fake "neutral"); a turn with no other message is left out too. ``first`` and ``last`` are
+    the mean scores of the first and the last remaining turn, ``min`` the lowest message
+    score, ``drop`` is ``first - last``. All four are ``None`` when no buyer message has text.
+    """
+    turn_scores = [
+        scores
+        for scores in ([score(text) for text in turn if text.strip()] for turn in turns)
+        if scores
+    ]
+    if not turn_scores:
+        return SentimentTrajectory()
+    first = fmean(turn_scores[0])
+    last = fmean(turn_scores[-1])
+    return SentimentTrajectory(
+        first=first,
+        last=last,
+        min=min(min(scores) for scores in turn_scores),
+        drop=first - last,
+    )

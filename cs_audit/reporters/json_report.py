@@ -118,7 +118,9 @@ def _head(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "tool": {"name": "cs-audit", "version": report.tool_version},
-        "rubric": {"name": report.rubric.name, "source": report.rubric.source},
+        "rubric": {"name": report.rubric.name, "source": report.rubric.source,
+                   # added field: which buyer-mood model the sentiment figures come from
+                   "sentiment_model": report.rubric.sentiment_model},
         "inputs": [input_entry(summary_, report.show) for summary_ in report.inputs],
         "summary": summary,
         "agents": [{"agent": report.show(a.agent), **_group(a.totals)} for a in run.agents],

@@ -68,7 +68,7 @@ def test_failed_checks_appear_under_the_message_they_point_at(rude):
 
 def test_the_end_gives_score_checks_without_a_message_and_what_to_say_instead(rude):
     result_part = rude.split("\nResult\n")[1]
-    assert result_part.startswith("  Score 10.3/100, grade F, FAILED (pass mark 80)\n"
+    assert result_part.startswith("  Score 16.7/100, grade F, FAILED (pass mark 80)\n"
                                   "  Replies: first 330 s, average 185 s, slowest 330 s; "
                                   "1 slow, 1 unanswered\n")
     general = result_part.split("Failed checks for the whole conversation\n")[1].split("\n\n")[0]

@@ -84,6 +84,7 @@ FAMILY_FILES: dict[str, dict[str, str | None]] = {
         "risk_safe.txt": None,
     },
     "escalation": {"escalation.txt": "buyer.escalation"},
+    "questions": {"questions.txt": "buyer.ignored_question"},
     "dispute.type": {"dispute_types.txt": "dispute.type"},
     "dispute.steps": {"dispute_steps.txt": "dispute.steps"},
 }

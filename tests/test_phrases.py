@@ -12,6 +12,7 @@ from cs_audit.analysis.phrases import (
     CATEGORIES,
     POLITE_CATEGORIES,
     RUDE_CATEGORY,
+    RUDE_KINDS,
     ToneDetector,
     lexicon_file,
     rude_suggestion,
@@ -223,8 +224,25 @@ def test_a_satisfied_require_rule_is_the_note_of_the_detection(detector):
     assert greeting[0].note == detector.rules["answers_opening"].note
 
 
-def test_a_plain_rude_phrase_has_no_note(detector):
-    assert [d.note for d in detector.detect(single_message("爱买不买"))] == [""]
+def test_a_rude_phrase_says_why_it_reads_as_rude(detector):
+    assert [d.note for d in detector.detect(single_message("爱买不买"))] == [
+        RUDE_KINDS["brushes_off_hesitation"]]
+
+
+def test_a_rude_phrase_decided_by_context_gives_its_kind_and_the_context(detector):
+    (note,) = [d.note for d in detector.detect(single_message("不行哦"))]
+    assert note.startswith(RUDE_KINDS["refusal"]) and "bare refusal" in note
+
+
+def test_a_rude_phrase_without_a_kind_has_no_note(lexicon_copy):
+    append_line(lexicon_copy / "tone_rude.txt", "爱理不理 | phrase | say=您的问题我都会认真回复")
+    assert [d.note for d in ToneDetector(lexicon_copy).detect(single_message("爱理不理的"))] == [""]
+
+
+def test_a_misspelt_rude_kind_is_an_error_naming_file_and_line(lexicon_copy):
+    line = append_line(lexicon_copy / "tone_rude.txt", "爱理不理 | phrase | as=rudeish | say=您好")
+    with pytest.raises(LexiconError, match=rf"tone_rude.txt:{line}: .*as= must be one of"):
+        ToneDetector(lexicon_copy)
 
 
 def test_alternative_must_come_after_the_refusal_not_be_its_object(detector):

@@ -178,6 +178,9 @@ CHAT_VERDICTS: list[tuple[str, Callable[[dict], bool | None], Callable[[dict], b
 MESSAGE_VERDICTS = [
     ("rude or dismissive agent message (message)", "rude_agent", "tone.rude", ("agent", "bot")),
     ("buyer escalation (message)", "escalation", "buyer.escalation", ("buyer",)),
+    # The ignored-question detection alone (issue #15); the chat-level row above also counts
+    # SPEC §3's unanswered turns, which include final statements supervisors do not flag.
+    ("buyer question ignored (message)", "unanswered", "buyer.ignored_question", ("buyer",)),
 ]
 
 

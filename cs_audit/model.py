@@ -25,6 +25,8 @@ DETECTION_CATEGORIES = (
     "tone.greeting", "tone.thanks", "tone.apology", "tone.empathy", "tone.wait", "tone.closing",
     "tone.rude", "risk.contact", "risk.payment", "risk.review", "buyer.escalation",
     "pii.phone", "pii.id_card", "pii.bank_card",
+    # An extension of SPEC §4 (issue #15): a buyer question no agent message addresses.
+    "buyer.ignored_question",
 )
 
 

@@ -22,6 +22,7 @@ LEXICON_CATEGORIES = {
     "dispute_steps": "dispute.steps",
     "dispute_types": "dispute.type",
     "escalation": "buyer.escalation",
+    "questions": "buyer.ignored_question",
     "jieba_user_dict": "tone.rude",
     "risk_contact": "risk.contact",
     "risk_lookalike": "risk.contact",

@@ -12,6 +12,7 @@ from cs_audit.analysis.phrases import (
     CATEGORIES,
     POLITE_CATEGORIES,
     RUDE_CATEGORY,
+    RUDE_KINDS,
     ToneDetector,
     lexicon_file,
     rude_suggestion,
@@ -38,9 +39,11 @@ def categories_detected(detector: ToneDetector, text: str, role: str = "agent") 
     return {d.category for d in detector.detect(single_message(text, role))}
 
 
-def verdict_for(detector: ToneDetector, text: str, phrase: str):
-    """The verdict on lexicon phrase ``phrase`` in ``text`` (exactly one must exist)."""
-    found = [v for v in detector.judge(text) if v.phrase.phrase == phrase]
+def verdict_for(detector: ToneDetector, text: str, phrase: str, category: str | None = None):
+    """The verdict on lexicon phrase ``phrase`` (of ``category``, when several categories list
+    it: 谢谢 thanks and, signing off, closes) in ``text`` (exactly one must exist)."""
+    found = [v for v in detector.judge(text)
+             if v.phrase.phrase == phrase and category in (None, v.category)]
     assert len(found) == 1, f"{phrase!r} in {text!r}: {found}"
     return found[0]
 
@@ -107,8 +110,9 @@ def test_longer_rude_phrase_is_reported_once_instead_of_the_shorter_inside_it(de
 
 
 def test_polite_phrase_inside_a_rude_phrase_does_not_count(detector):
-    verdict = verdict_for(detector, "谢谢你的差评", "谢谢")
-    assert not verdict.counts and verdict.decided_by == "rude_phrase"
+    for category in ("tone.thanks", "tone.closing"):
+        verdict = verdict_for(detector, "谢谢你的差评", "谢谢", category)
+        assert not verdict.counts
     assert categories_detected(detector, "谢谢你的差评") == {RUDE_CATEGORY}
 
 
@@ -149,7 +153,8 @@ def test_suggestion_lookup_accepts_the_text_as_found_and_rejects_unknown_phrases
 
 # --- context rules, one by one --------------------------------------------------------------
 
-# rule -> (text where the rule decides against the phrase, phrase, text where the phrase counts)
+# rule -> (text where the rule decides against the phrase, phrase, text where the phrase counts
+#          [, the phrase's category when several categories list it])
 CONTEXT_RULE_CASES = {
     "quoted": ("亲，我们从来不说“爱买不买”这种话", "爱买不买", "爱买不买"),
     "asks_buyer": ("不知道您是否收到了货", "不知道", "不知道，收到再说"),
@@ -171,7 +176,7 @@ CONTEXT_RULE_CASES = {
     "understands_meaning": ("我理解的是您要换黑色", "我理解", "我理解，换谁都会着急"),
     "you_are_so": ("你好慢", "你好", "你好，在的"),
     "anything_else": ("还有什么可以帮您的吗", "有什么可以帮您", "请问有什么可以帮您"),
-    "lottery_wording": ("刮开显示谢谢参与就是没中奖", "谢谢", "谢谢，收到了"),
+    "lottery_wording": ("刮开显示谢谢参与就是没中奖", "谢谢", "谢谢，收到了", "tone.thanks"),
     "thanks_object": ("包裹里有一张感谢卡", "感谢", "感谢您的支持"),
     "does_not_match": ("单号对不起来", "对不起", "对不起，来晚了"),
     "advice_follows": ("您先别着急确认收货", "您先别着急", "您先别着急，我帮您查"),
@@ -181,6 +186,17 @@ CONTEXT_RULE_CASES = {
     "feeling_follows": ("换作是我也会选这个尺码", "换作是我", "换作是我，肯定也很着急"),
     "asks_question": ("还有什么需要准备的，我列给您", "还有什么需要", "还有什么需要吗"),
     "answers_opening": ("同事们都在的时候回复会快一些", "在的", "亲，在的"),
+    "opens_reply": ("每包25片呢亲", "亲", "亲，这边帮您查一下订单"),
+    "already_greeted": ("您好亲，这边帮您查一下订单", "亲", "亲，这边帮您查一下订单"),
+    "signs_off": ("我们谢谢你的理解", "谢谢", "请您留意工作人员的电话，谢谢！", "tone.closing"),
+    "thanks_for_waiting": ("谢谢您的耐心等待，已经查到物流了", "谢谢", "好的，谢谢亲", "tone.closing"),
+    "offers_help": ("还有其他的吗", "还有其他", "请问还有其他还可以帮到您的吗"),
+    "names_whose": ("祝您的宝宝健康成长，这款奶瓶很适合新生儿", "祝您", "祝您旅途愉快"),
+    "gives_reason": ("因为大小不同没办法估计有几片", "没办法", "没办法估计有几片"),
+    "way_forward_first": ("白天的客服会联系您我这边不清楚", "不清楚", "这个我这边不清楚"),
+    "alone": ("不行哦，赠品以页面为准", "不行", "不行哦亲"),
+    "about_goods": ("还有其他颜色需要我帮您看看库存吗", "还有其他", "请问还有其他还可以帮到您的吗"),
+    "offers_to_explain": ("您哪里不懂？我再给您解释一下", "不懂?", "补发一个啊，不懂？"),
 }
 
 
@@ -190,8 +206,8 @@ def test_every_context_rule_has_a_case_here(detector):
 
 @pytest.mark.parametrize("rule_name", sorted(CONTEXT_RULE_CASES))
 def test_context_rule_decides_against_the_phrase_in_its_context(detector, rule_name):
-    decided_text, phrase, _ = CONTEXT_RULE_CASES[rule_name]
-    verdict = verdict_for(detector, decided_text, phrase)
+    decided_text, phrase, _, *category = CONTEXT_RULE_CASES[rule_name]
+    verdict = verdict_for(detector, decided_text, phrase, *category)
     assert not verdict.counts
     assert verdict.decided_by == rule_name
     assert verdict.note
@@ -199,8 +215,8 @@ def test_context_rule_decides_against_the_phrase_in_its_context(detector, rule_n
 
 @pytest.mark.parametrize("rule_name", sorted(CONTEXT_RULE_CASES))
 def test_phrase_counts_when_its_context_rule_does_not_apply(detector, rule_name):
-    _, phrase, counted_text = CONTEXT_RULE_CASES[rule_name]
-    assert verdict_for(detector, counted_text, phrase).counts
+    _, phrase, counted_text, *category = CONTEXT_RULE_CASES[rule_name]
+    assert verdict_for(detector, counted_text, phrase, *category).counts
 
 
 def test_a_satisfied_require_rule_is_the_note_of_the_detection(detector):
@@ -208,8 +224,25 @@ def test_a_satisfied_require_rule_is_the_note_of_the_detection(detector):
     assert greeting[0].note == detector.rules["answers_opening"].note
 
 
-def test_a_plain_rude_phrase_has_no_note(detector):
-    assert [d.note for d in detector.detect(single_message("爱买不买"))] == [""]
+def test_a_rude_phrase_says_why_it_reads_as_rude(detector):
+    assert [d.note for d in detector.detect(single_message("爱买不买"))] == [
+        RUDE_KINDS["brushes_off_hesitation"]]
+
+
+def test_a_rude_phrase_decided_by_context_gives_its_kind_and_the_context(detector):
+    (note,) = [d.note for d in detector.detect(single_message("不行哦"))]
+    assert note.startswith(RUDE_KINDS["refusal"]) and "bare refusal" in note
+
+
+def test_a_rude_phrase_without_a_kind_has_no_note(lexicon_copy):
+    append_line(lexicon_copy / "tone_rude.txt", "爱理不理 | phrase | say=您的问题我都会认真回复")
+    assert [d.note for d in ToneDetector(lexicon_copy).detect(single_message("爱理不理的"))] == [""]
+
+
+def test_a_misspelt_rude_kind_is_an_error_naming_file_and_line(lexicon_copy):
+    line = append_line(lexicon_copy / "tone_rude.txt", "爱理不理 | phrase | as=rudeish | say=您好")
+    with pytest.raises(LexiconError, match=rf"tone_rude.txt:{line}: .*as= must be one of"):
+        ToneDetector(lexicon_copy)
 
 
 def test_alternative_must_come_after_the_refusal_not_be_its_object(detector):

@@ -55,9 +55,10 @@ def test_each_message_shows_index_time_role_sender_and_line(rude):
     assert "#1  2024-04-15 11:05:30  agent  木子家居:阿杰  (line 8)\n" in rude
 
 
-def test_rude_phrases_are_bracketed_with_their_suggestion_under_the_message(rude):
+def test_rude_phrases_are_bracketed_with_why_and_their_suggestion_under_the_message(rude):
     assert ("    【不知道】，【你自己看】活动页\n"
-            "    ✗ tone.rude 「不知道」 → 建议: 这个问题我帮您确认一下，请您稍等\n") in rude
+            "    ✗ tone.rude 「不知道」 (brushes the buyer off: says what the agent does not know "
+            "and offers no help) → 建议: 这个问题我帮您确认一下，请您稍等\n") in rude
 
 
 def test_failed_checks_appear_under_the_message_they_point_at(rude):
@@ -68,7 +69,7 @@ def test_failed_checks_appear_under_the_message_they_point_at(rude):
 
 def test_the_end_gives_score_checks_without_a_message_and_what_to_say_instead(rude):
     result_part = rude.split("\nResult\n")[1]
-    assert result_part.startswith("  Score 11.8/100, grade F, FAILED (pass mark 80)\n"
+    assert result_part.startswith("  Score 18.9/100, grade F, FAILED (pass mark 80)\n"
                                   "  Replies: first 330 s, average 185 s, slowest 330 s; "
                                   "1 slow, 1 unanswered\n")
     general = result_part.split("Failed checks for the whole conversation\n")[1].split("\n\n")[0]
@@ -81,6 +82,7 @@ def test_the_end_gives_score_checks_without_a_message_and_what_to_say_instead(ru
         "  #1 「不知道」 → 建议: 这个问题我帮您确认一下，请您稍等",
         "  #1 「你自己看」 → 建议: 我把相关信息整理好发给您，您看一下",
         "  #3 「没办法」 → 建议: 这个情况我这边暂时处理不了，我帮您看看还有什么别的办法",
+        "  #3 「去跟快递说」 → 建议: 物流的问题我来帮您联系快递核实",
     ]
 
 

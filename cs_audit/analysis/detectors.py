@@ -10,6 +10,7 @@ from typing import Protocol
 from cs_audit.analysis.escalation import EscalationDetector
 from cs_audit.analysis.phrases import ToneDetector
 from cs_audit.analysis.pii import PiiDetector
+from cs_audit.analysis.questions import QuestionDetector
 from cs_audit.analysis.risk import RiskDetector
 from cs_audit.lexicon import ProblemList
 from cs_audit.model import Conversation, Detection
@@ -42,7 +43,8 @@ class Detectors:
         with problems.gathered():
             escalation = EscalationDetector(lexicon_dir)
         problems.raise_if_any()
-        return cls(risk, (tone, escalation, PiiDetector()))
+        questions = QuestionDetector(lexicon_dir, tone)
+        return cls(risk, (tone, escalation, questions, PiiDetector()))
 
     def load_everything(self) -> None:
         """Load now what a detector would load on first use (jieba's dictionary), so that

@@ -56,7 +56,7 @@ SENTENCE_MARKS = frozenset(";.!?。…\n")
 EFFECTS = ("excuse", "require", "class")
 PLACES = (
     "before", "after", "near", "clause", "clause_before", "clause_after", "sentence", "later",
-    "next_clauses", "message", "around", "clause_start", "inside_quotes", "question",
+    "next_clauses", "message", "around", "clause_start", "inside_quotes", "question", "alone",
 )
 TRIGGER_KINDS = ("phrase", "channel", "intent")
 
@@ -84,6 +84,7 @@ FAMILY_FILES: dict[str, dict[str, str | None]] = {
         "risk_safe.txt": None,
     },
     "escalation": {"escalation.txt": "buyer.escalation"},
+    "questions": {"questions.txt": "buyer.ignored_question"},
     "dispute.type": {"dispute_types.txt": "dispute.type"},
     "dispute.steps": {"dispute_steps.txt": "dispute.steps"},
 }
@@ -470,6 +471,8 @@ class Scan:
             opening = self.text[clause_start:start]
             return not opening or any(hit.start == clause_start and hit.end == start
                                       for hit in self.words(family, rule.name, target))
+        if where == "alone":
+            return self._alone(family, rule, target)
         if where == "inside_quotes":
             return self._inside_quotes(family, rule, target)
         if where == "question":
@@ -560,6 +563,15 @@ class Scan:
                     reached.add(end)
                     frontier.append(end)
         return False
+
+    def _alone(self, family: str, rule: ContextRule, target: Target) -> bool:
+        """Whether the phrase is all its message says, apart from clause marks and the rule's
+        words (particles: 不行哦亲 is a bare refusal, 不行，这款不参加活动 is not)."""
+        covered = set(range(target.start, target.end))
+        for hit in self.words(family, rule.name, target):
+            covered.update(range(hit.start, hit.end))
+        return all(index in covered or character in CLAUSE_MARKS
+                   for index, character in enumerate(self.text))
 
     def _inside_quotes(self, family: str, rule: ContextRule, target: Target) -> bool:
         source = self.halfwidth_source()

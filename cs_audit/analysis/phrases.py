@@ -4,8 +4,9 @@ Seven categories (SPEC §4): ``tone.greeting``, ``tone.thanks``, ``tone.apology`
 ``tone.empathy``, ``tone.wait``, ``tone.closing`` (what a good agent says) and ``tone.rude``
 (客服禁用语, what it must not say). The phrases are data in ``lexicons/tone_<name>.txt``, in
 the one lexicon format of the rule engine (:mod:`cs_audit.analysis.engine`):
-``phrase | phrase [| say=…] [| whole_word @rule …]``. ``say=`` (required in ``tone_rude.txt``)
-is what to say instead; ``whole_word`` counts a phrase only where jieba (a private tokenizer
+``phrase | phrase [| as=KIND] [| say=…] [| whole_word @rule …]``. ``say=`` (required in
+``tone_rude.txt``) is what to say instead and ``as=`` (optional, one of ``RUDE_KINDS``) what the
+phrase does to the buyer, the "why" ``review`` shows; ``whole_word`` counts a phrase only where jieba (a private tokenizer
 with ``jieba_user_dict.txt``, see ``segment.py``) cuts it as whole words; ``@rule`` names the
 context rules of ``rules.txt`` that may excuse it (不知道您是否… is a question), whose words
 are in ``tone_context.txt``.
@@ -44,6 +45,22 @@ FAMILY = "tone"
 
 WHOLE_WORD_TAG = "whole_word"
 USER_DICT_FILE = "jieba_user_dict.txt"
+
+# What each kind of rude phrase (its `as=` in tone_rude.txt) does to the buyer: the "why" that
+# `review` shows the agent beside the suggested reply.
+RUDE_KINDS = {
+    "brush_off": "brushes the buyer off: says what the agent does not know and offers no help",
+    "refusal": "refuses with no reason and no way forward",
+    "sends_away": "sends the buyer to look it up alone",
+    "passes_buck": "pushes the buyer away to someone else (the courier, the platform)",
+    "blames": "blames or lectures the buyer",
+    "talks_down": "talks down to the buyer",
+    "brushes_off_hesitation": "brushes off a buyer who hesitates or bargains",
+    "impatience": "sounds impatient with the buyer",
+    "dares_complaint": "dares the buyer to complain",
+    "sarcasm": "is sarcastic",
+    "insult": "insults the buyer",
+}
 
 # Canned replies repeat thousands of times in an export; judge each distinct text once.
 _JUDGEMENT_CACHE_SIZE = 65_536
@@ -137,6 +154,14 @@ class ToneDetector:
         user_words: list = []
         with problems.gathered():
             user_words = read_user_dict(directory / USER_DICT_FILE)
+        if engine is not None:
+            for phrase in engine.triggers_of(RUDE_CATEGORY):
+                # Optional, so a shop's older rude list still loads; a misspelt kind is an error.
+                if phrase.label and phrase.label not in RUDE_KINDS:
+                    path, _, line = phrase.source.rpartition(":")
+                    problems.add(path, int(line) if line.isdigit() else None,
+                                 f"rude phrase {phrase.phrase!r}: as= must be one of: "
+                                 f"{', '.join(RUDE_KINDS)} (what it does to the buyer)")
         problems.raise_if_any()
         self.engine = engine
         self._phrases: dict[str, tuple[TonePhrase, ...]] = {
@@ -224,10 +249,13 @@ class ToneDetector:
             return PhraseVerdict(phrase, span, original, False, WHOLE_WORD_TAG, note)
         decision = scan.decide(hit)
         rule = decision.rule
+        # A rude phrase that counts says why it reads as rude (its kind), then what context showed.
+        why = RUDE_KINDS.get(phrase.label, "") if phrase.category == RUDE_CATEGORY else ""
         if rule is None:
-            return PhraseVerdict(phrase, span, original, True)
+            return PhraseVerdict(phrase, span, original, True, "", why)
         if decision.counts:
-            return PhraseVerdict(phrase, span, original, True, rule.name, rule.note)
+            note = f"{why}: {rule.note}" if why else rule.note
+            return PhraseVerdict(phrase, span, original, True, rule.name, note)
         note = f"only counts when it {rule.note}" if rule.effect == "require" else rule.note
         return PhraseVerdict(phrase, span, original, False, rule.name, note)
 

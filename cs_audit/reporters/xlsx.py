@@ -76,7 +76,7 @@ ROW_LOOKS = (HEADING, HEADING_BLANK, WRAPPED, AT, CRITICAL, LINK, IN_SECONDS, AS
              AS_SENTIMENT)
 TRANSCRIPT_COLUMNS = 7
 # Detections that point at a problem (positive tone categories are not findings).
-FINDING_CATEGORIES = ("tone.rude", "risk.", "buyer.escalation", "pii.")
+FINDING_CATEGORIES = ("tone.rude", "risk.", "buyer.escalation", "buyer.ignored_question", "pii.")
 # Excel's rows per sheet; a module constant so tests can page with a small one.
 ROW_LIMIT = 1_048_576
 MAX_COLUMN_WIDTH = 60

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
+from cs_audit.parsers.json_text import JsonUnreadable, decode_json, parse_integer
 from cs_audit.parsers.records import ROLE_ALIASES, ConversationBuilder, cell_text
 from cs_audit.parsers.sheet import SheetRow, cell_at, first_sheet_head, first_sheet_rows
 from cs_audit.parsers.text import decode_bytes, sniff_text
@@ -67,11 +68,10 @@ def parse_pdd_json(path: Path, builder: ConversationBuilder, encoding: str = "au
     # One document: a line in another encoding cannot be left out without breaking the JSON.
     text, used = decode_bytes(path.read_bytes(), encoding)
     try:
-        document = json.loads(text, object_pairs_hook=_JsonObject)
-    except json.JSONDecodeError as error:
-        raise FileUnreadable(error.lineno, f"invalid JSON: {error.msg} (column {error.colno})") from None
-    except RecursionError:
-        raise FileUnreadable(1, "JSON nested too deeply to be a chat export") from None
+        document = decode_json(text, json.JSONDecoder(object_pairs_hook=_JsonObject,
+                                                      parse_int=parse_integer))
+    except JsonUnreadable as error:
+        raise FileUnreadable(error.line, error.reason) from None
     list_lines = _locate_containers(document, text)
     conversations = _conversation_list(document)
     if conversations is None:

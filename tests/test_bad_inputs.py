@@ -22,6 +22,9 @@ def problems_of(parsed):
 
 def assert_every_row_counted(parsed):
     summary = parsed.summary
+    if not summary.readable:  # nothing read: the file's one problem says why
+        assert summary.rows == summary.messages == 0 and len(summary.problems) == 1
+        return
     assert summary.rows == summary.messages + len(summary.problems)
 
 
@@ -130,3 +133,130 @@ def test_a_field_over_the_cap_is_a_problem_in_jsonl_too(tmp_path):
                     encoding="utf-8")
     parsed = parse_file(path)
     assert problems_of(parsed) == [(2, "a field is longer than 1,000,000 characters")]
+
+
+# --- workbooks ---------------------------------------------------------------------------------
+
+def _workbook(path, rows):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["conversation_id", "timestamp", "role", "sender", "text"])
+    for row in rows:
+        sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def _rewrite_member(path, member, change):
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        parts = [(info, source.read(info.filename)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in parts:
+            target.writestr(info, change(data) if info.filename == member else data)
+
+
+def _chat_rows(count):
+    return [(f"C{n // 2}", f"2024-01-01 10:{n % 60:02d}:00", "buyer" if n % 2 == 0 else "agent", "s",
+             f"消息{n}") for n in range(count)]
+
+
+@pytest.mark.parametrize("name", ["chats.csv", "chats.json", "chats.txt"])
+def test_a_workbook_named_as_another_format_is_read_as_a_workbook(tmp_path, name):
+    path = _workbook(tmp_path / "book.xlsx", _chat_rows(4))
+    renamed = path.rename(tmp_path / name)
+    parsed = parse_file(renamed)
+    assert parsed.summary.messages == 4 and parsed.summary.problems == ()
+
+
+def _members(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return [name for name in archive.namelist() if name.endswith((".xml", ".rels"))]
+
+
+def test_malformed_xml_in_any_part_of_a_workbook_is_an_input_problem(tmp_path):
+    source = _workbook(tmp_path / "source.xlsx", _chat_rows(40))
+    for member in _members(source):
+        path = tmp_path / (member.replace("/", "_") + ".xlsx")
+        shutil.copy(source, path)
+        _rewrite_member(path, member, lambda data: data[:len(data) // 2])
+        parsed = parse_file(path)  # never raises
+        assert_every_row_counted(parsed)
+        if not parsed.summary.readable:
+            assert "not a readable XLSX workbook" in parsed.summary.error
+        elif member.startswith("xl/worksheets/"):
+            # The rows before the break are read and the break is reported.
+            assert 0 < parsed.summary.messages < 40
+            assert "cannot be read after row" in parsed.summary.problems[-1].reason
+
+
+def test_a_bad_date_cell_is_an_input_problem_with_the_rows_before_it_read(tmp_path):
+    import re
+
+    path = _workbook(tmp_path / "chat.xlsx", _chat_rows(6))
+    # Row 5's timestamp becomes a date cell that is no date.
+    _rewrite_member(path, "xl/worksheets/sheet1.xml",
+                    lambda data: re.sub(rb'<c r="B5" t="inlineStr">.*?</c>', b'<c r="B5" t="d"><v>x</v></c>', data))
+    parsed = parse_file(path)
+    assert parsed.summary.messages == 3
+    [problem] = parsed.summary.problems
+    assert problem.line == 5 and "cannot be read after row 4" in problem.reason
+
+
+def test_rows_past_the_declared_dimension_are_read(tmp_path):
+    path = _workbook(tmp_path / "chat.xlsx", _chat_rows(1000))
+    _rewrite_member(path, "xl/worksheets/sheet1.xml",
+                    lambda data: data.replace(b'<dimension ref="A1:E1001"/>', b'<dimension ref="A1:E10"/>'))
+    parsed = parse_file(path)
+    assert parsed.summary.messages == 1000
+
+
+def test_a_dimension_claiming_the_whole_grid_with_one_far_row_is_read_quickly(tmp_path):
+    import time
+
+    path = _workbook(tmp_path / "chat.xlsx", _chat_rows(2))
+    far = (b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>C9</t></is></c>'
+           b'<c r="C1048576" t="inlineStr"><is><t>buyer</t></is></c>'
+           b'<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    _rewrite_member(path, "xl/worksheets/sheet1.xml",
+                    lambda data: data.replace(b'<dimension ref="A1:E3"/>', b'<dimension ref="A1:XFD1048576"/>')
+                    .replace(b"</sheetData>", far))
+    started = time.monotonic()
+    parsed = parse_file(path)
+    assert time.monotonic() - started < 20
+    assert parsed.summary.messages == 2
+    assert [problem.line for problem in parsed.summary.problems] == [1048576]  # it has no text
+
+
+def test_one_shared_string_repeated_in_every_cell_is_refused_not_expanded(tmp_path, monkeypatch):
+    import re
+
+    from cs_audit.parsers import sheet
+
+    monkeypatch.setattr(sheet, "MIN_TEXT_BUDGET", 1 << 20)
+    path = _workbook(tmp_path / "chat.xlsx", _chat_rows(200))
+    shared = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+              f'uniqueCount="1"><si><t>{"长" * 100_000}</t></si></sst>').encode()
+    _rewrite_member(path, "xl/worksheets/sheet1.xml",
+                    lambda data: re.sub(rb'<c r="(E(?!1")\d+)" t="inlineStr">.*?</c>', rb'<c r="\1" t="s"><v>0</v></c>', data))
+    _rewrite_member(path, "[Content_Types].xml", lambda data: data.replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                     b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
+    _rewrite_member(path, "xl/_rels/workbook.xml.rels", lambda data: data.replace(
+        b"</Relationships>", b'<Relationship Id="rIdShared" Type="http://schemas.openxmlformats.org/'
+                             b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                             b"</Relationships>"))
+    import zipfile
+
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/sharedStrings.xml", shared)
+    parsed = parse_file(path)
+    assert 0 < parsed.summary.messages < 200
+    assert parsed.conversations[0].messages[0].text == "长" * 100_000
+    assert "amplification" in parsed.summary.problems[-1].reason
+    assert_every_row_counted(parsed)

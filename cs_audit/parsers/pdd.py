@@ -251,7 +251,7 @@ def parse_pdd_xlsx(path: Path, builder: ConversationBuilder, encoding: str = "au
     sender is the 客服账号 for agent and robot rows and the buyer's nickname (else id) for
     buyer rows. ``encoding`` is ignored: XLSX is always UTF-8 XML.
     """
-    with first_sheet_rows(path) as rows:
+    with first_sheet_rows(path, builder) as rows:
         positions: dict[str, int] | None = None
         seen = 0
         for number, row in rows:

@@ -260,3 +260,85 @@ def test_one_shared_string_repeated_in_every_cell_is_refused_not_expanded(tmp_pa
     assert parsed.conversations[0].messages[0].text == "长" * 100_000
     assert "amplification" in parsed.summary.problems[-1].reason
     assert_every_row_counted(parsed)
+
+
+# --- folders, devices, options -----------------------------------------------------------------
+
+def test_a_symlinked_subfolder_is_an_input_problem_not_skipped(tmp_path):
+    from cs_audit.parsers import collect_paths
+
+    (tmp_path / "exports").mkdir()
+    shutil.copy(SAMPLES / "taobao_utf8.csv", tmp_path / "exports" / "a.csv")
+    (tmp_path / "exports" / "linked").symlink_to(SAMPLES)
+    found = collect_paths([tmp_path / "exports"])
+    assert tmp_path / "exports" / "linked" in found
+    parsed = parse_file(tmp_path / "exports" / "linked")
+    assert not parsed.summary.readable and "symbolic link" in parsed.summary.error
+
+
+def test_a_device_is_refused_without_reading_it():
+    parsed = parse_file(__import__("pathlib").Path("/dev/zero"))
+    assert not parsed.summary.readable and "not a regular file" in parsed.summary.error
+
+
+def test_a_named_pipe_without_a_writer_reads_as_empty_instead_of_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "chat.csv"
+    os.mkfifo(fifo)
+    parsed = parse_file(fifo)
+    assert not parsed.summary.readable and "empty" in parsed.summary.error
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "zlib_codec", "base64"])
+def test_an_encoding_that_is_not_a_text_codec_is_a_usage_error(encoding):
+    from click.testing import CliRunner
+
+    from cs_audit.cli import main
+
+    result = CliRunner().invoke(main, ["audit", str(SAMPLES / "taobao_utf8.csv"), "--encoding", encoding])
+    assert result.exit_code == 2 and "not a text encoding" in result.output
+
+
+@pytest.mark.parametrize("content", [
+    '{"schema": "cs-audit/1", "conversations": {"a": 1}}',
+    '{"schema": "cs-audit/1", "conversations": [1]}',
+    '{"schema": "cs-audit/1", "conversations": [{"checks": [2]}]}',
+    '{"schema": "cs-audit/1", "n": ' + "9" * 5000 + "}",
+    "[" * 100_000,
+])
+def test_a_malformed_baseline_is_a_usage_error(tmp_path, content):
+    from click.testing import CliRunner
+
+    from cs_audit.cli import main
+
+    baseline = tmp_path / "old.json"
+    baseline.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(SAMPLES / "taobao_utf8.csv"), "--baseline", str(baseline)])
+    assert result.exit_code == 2 and "--baseline" in result.output
+
+
+@pytest.mark.parametrize("content, said", [
+    ("columns = 3\n", "columns must be a table"),
+    ("[roles]\nagent = 5\n", "roles.agent must be a string"),
+    ("[columns]\ntext = " + "9" * 5000 + "\n", "invalid TOML"),
+])
+def test_a_malformed_map_file_is_a_usage_error(tmp_path, content, said):
+    from click.testing import CliRunner
+
+    from cs_audit.cli import main
+
+    column_map = tmp_path / "map.toml"
+    column_map.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(SAMPLES / "taobao_utf8.csv"), "--map", str(column_map)])
+    assert result.exit_code == 2 and said in result.output
+
+
+def test_a_1100_long_extends_chain_is_a_rubric_error(tmp_path):
+    from cs_audit.rubric import RubricError, load_rubric
+
+    for number in range(1100):
+        parent = f"r{number + 1}.toml" if number < 1099 else "default"
+        (tmp_path / f"r{number}.toml").write_text(f'name = "r{number}"\nextends = "{parent}"\n', encoding="utf-8")
+    with pytest.raises(RubricError, match="extends chain is longer than"):
+        load_rubric(str(tmp_path / "r0.toml"))

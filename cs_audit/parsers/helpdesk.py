@@ -41,7 +41,7 @@ from typing import Any
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.json_text import JsonUnreadable, decode_json, parse_integer
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_text
+from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
 
 ZENDESK_ROLES = {"end-user": "buyer", "agent": "agent", "admin": "agent"}
 INTERCOM_ROLES = {"user": "buyer", "lead": "buyer", "contact": "buyer",
@@ -70,7 +70,7 @@ def sniff_helpdesk(head: bytes, path: Path) -> bool:
 
 def parse_helpdesk(path: Path, builder: ConversationBuilder, encoding: str = "auto") -> str:
     """Read a Zendesk or Intercom JSON export into ``builder``; return the encoding used."""
-    text, used = decode_bytes(path.read_bytes(), encoding)
+    text, used = decode_bytes(read_bounded(path), encoding)
     document = _load_located(text)
     lines = _LineFinder(text)
     if not isinstance(document, dict):

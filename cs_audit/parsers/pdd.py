@@ -27,7 +27,7 @@ from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.json_text import JsonUnreadable, decode_json, parse_integer
 from cs_audit.parsers.records import ROLE_ALIASES, ConversationBuilder, cell_text
 from cs_audit.parsers.sheet import SheetRow, cell_at, first_sheet_head, first_sheet_rows
-from cs_audit.parsers.text import decode_bytes, sniff_text
+from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
 
 # --- JSON chat records ----------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ def parse_pdd_json(path: Path, builder: ConversationBuilder, encoding: str = "au
     or holds no list of conversations.
     """
     # One document: a line in another encoding cannot be left out without breaking the JSON.
-    text, used = decode_bytes(path.read_bytes(), encoding)
+    text, used = decode_bytes(read_bounded(path), encoding)
     try:
         document = decode_json(text, json.JSONDecoder(object_pairs_hook=_JsonObject,
                                                       parse_int=parse_integer))

@@ -21,6 +21,7 @@ from cs_audit.lexicon import LexiconError, LexiconProblem
 from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
 from cs_audit.parsers import INPUT_FORMATS, MAPPED_FORMATS, collect_inputs, stream_file
 from cs_audit.parsers.columns import ColumnMap, ColumnMapError, parse_map_option
+from cs_audit.parsers.text import EncodingProblem, check_encoding
 from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.atomic import atomic_target
 from cs_audit.reporters.terminal import terminal_text
@@ -126,15 +127,24 @@ def read_baseline(path: Path) -> frozenset[tuple[str, str]]:
     """The (conversation id, rule) pairs that failed in an earlier JSON report."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"--baseline {path}: cannot read a JSON report: {error}") from None
+    # ValueError: also a number past Python's int-str limit; RecursionError: nesting.
+    except (OSError, ValueError, RecursionError) as error:
+        raise UserError(f"--baseline {path}: cannot read a JSON report: {error or type(error).__name__}") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise UserError(f"--baseline {path}: not a cs-audit JSON report (schema {SCHEMA})")
-    return frozenset(
-        (str(conversation.get("id")), str(check.get("rule")))
-        for conversation in document.get("conversations", [])
-        for check in conversation.get("checks", []) if check.get("passed") is False
-    )
+    conversations = document.get("conversations", [])
+    if not isinstance(conversations, list):
+        raise UserError(f"--baseline {path}: conversations must be a list; pass a report written "
+                        "with -o report.json")
+    failed = set()
+    for number, conversation in enumerate(conversations):
+        checks = conversation.get("checks", []) if isinstance(conversation, dict) else None
+        if not isinstance(checks, list) or not all(isinstance(check, dict) for check in checks):
+            raise UserError(f"--baseline {path}: conversations[{number}] is not an audited "
+                            "conversation with a list of checks; pass a report written with -o report.json")
+        failed.update((str(conversation.get("id")), str(check.get("rule")))
+                      for check in checks if check.get("passed") is False)
+    return frozenset(failed)
 
 
 class Gate:
@@ -491,6 +501,10 @@ class InputStream:
 def open_inputs(paths: Sequence[Path], input_format: str, encoding: str,
                 column_map_spec: str | None) -> InputStream:
     """Check the input options and paths; exit 2 when a path is missing or nothing is left."""
+    try:
+        check_encoding(encoding)
+    except EncodingProblem as error:
+        raise UserError(f"--encoding: {error.reason}") from None
     column_map = None
     if column_map_spec:
         try:

@@ -241,9 +241,17 @@ def _record_origins(data: Any, lines: dict[tuple[str, ...], int], shown: str,
             _record_origins(value, lines, shown, places, path + (key,))
 
 
+# Rubrics extend a bundled one, perhaps through a shop's own; a chain longer than this is a
+# mistake (or generated), and following it would exhaust the stack.
+MAX_EXTENDS_DEPTH = 32
+
+
 def _load_layers(path: Path, shown: str, seen: tuple[Path, ...],
                  places: dict[tuple[str, ...], tuple[str, int]]) -> dict[str, Any]:
     resolved = path.resolve()
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        raise RubricError(shown, 1, f"extends chain is longer than {MAX_EXTENDS_DEPTH} rubrics; "
+                                    "extend a rubric that holds the settings instead of a chain")
     if resolved in seen:
         chain = " → ".join(str(p) for p in (*seen, resolved))
         raise RubricError(shown, 1, f"extends loops back on itself: {chain}")

@@ -7,7 +7,9 @@ read as they go, the other formats whole); ``parse_file`` is the same as a list.
 from __future__ import annotations
 
 import gc
+import os
 import re
+import stat
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from cs_audit.parsers.jd import parse_jd_tsv, sniff_jd_tsv
 from cs_audit.parsers.pdd import parse_pdd_json, parse_pdd_xlsx, sniff_pdd_json, sniff_pdd_xlsx
 from cs_audit.parsers.qianniu import parse_qianniu, sniff_qianniu
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import EncodingProblem
+from cs_audit.parsers.text import EncodingProblem, open_input
 from cs_audit.parsers.wechat import parse_wechat, sniff_wechat
 
 # A whole-file parser adds every record of a file to the builder and returns the encoding used;
@@ -158,17 +160,31 @@ def collect_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for candidate in sorted(
-                candidate for candidate in path.rglob("*")
-                if candidate.is_file() and candidate.suffix.lower() in EXTENSIONS
-                and not candidate.name.startswith(("~$", "."))
-            ):
+            for candidate in sorted(_folder_entries(path)):
                 (reports if is_cs_audit_report(candidate) else found).append(candidate)
         elif path.exists():
             found.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
     return found, reports
+
+
+def _folder_entries(folder: Path) -> Iterator[Path]:
+    """The supported files under ``folder``, and every subfolder that cannot be walked.
+
+    A subfolder that cannot be listed, or a symbolic link to a folder (not followed: links can
+    loop), is returned as it is, so that reading it reports why instead of skipping it in silence.
+    """
+    unreadable: list[Path] = []
+    for root, folders, files in os.walk(folder, onerror=lambda error: unreadable.append(Path(error.filename))):
+        here = Path(root)
+        yield from (here / name for name in folders if (here / name).is_symlink())
+        for name in files:
+            candidate = here / name
+            if candidate.suffix.lower() in EXTENSIONS and not name.startswith(("~$", ".")) \
+                    and (candidate.is_file() or not candidate.exists()):
+                yield candidate
+    yield from unreadable
 
 
 # What a report of cs-audit starts with: the JSON report's schema, a JSONL report's first entry
@@ -198,7 +214,7 @@ def is_cs_audit_report(path: Path) -> bool:
 
 def sniff_format(path: Path) -> str | None:
     """The format of a file from its content (formats tried in order), else from its extension."""
-    with path.open("rb") as handle:
+    with open_input(path) as handle:
         head = handle.read(SNIFF_BYTES)
     for fmt in FORMATS:
         if fmt.sniff(head, path):
@@ -216,10 +232,43 @@ def stream_file(path: Path, input_format: str = "auto", encoding: str = "auto",
     conversation and a summary with ``error``. ``column_map`` (``--map``) names other columns
     and role values for the tabular formats.
     """
-    chosen = sniff_format(path) if input_format == "auto" else input_format
+    refused = _not_a_file(path)
+    if refused is None:
+        try:
+            chosen = sniff_format(path) if input_format == "auto" else input_format
+        except OSError as error:
+            refused = f"cannot read file: {error.strerror or error}"
+    if refused is not None:
+        streamed = StreamedFile(path, input_format if input_format != "auto" else "unknown")
+        streamed._summary = _unreadable(path, streamed.format, 0, refused)
+        streamed.conversations = iter(())
+        return streamed
     streamed = StreamedFile(path, chosen or "unknown")
     streamed.conversations = _read(streamed, chosen, encoding, column_map)
     return streamed
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` is no chat export to read (a folder, a device), or None.
+
+    A pipe (``<(zcat export.csv.gz)``) is read; a device such as /dev/zero never ends.
+    """
+    try:
+        mode = path.lstat().st_mode if path.is_symlink() and path.is_dir() else path.stat().st_mode
+    except OSError as error:
+        return f"cannot read: {error.strerror or error}"
+    if stat.S_ISLNK(mode):
+        return ("a symbolic link to a folder, not followed inside an audited folder (links can "
+                "loop); name the folder itself to audit it")
+    if stat.S_ISDIR(mode):
+        try:
+            os.listdir(path)
+        except OSError as error:
+            return f"cannot read folder: {error.strerror or error}"
+        return "a folder: name it as an input to audit the files inside"
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
+        return None
+    return "not a regular file (a device or socket); save the export to a file"
 
 
 def _read(streamed: StreamedFile, chosen: str | None, encoding: str,

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Protocol
 
 from cs_audit.model import Conversation
-from cs_audit.parsers.records import ConversationBuilder, MissingColumns, map_header
+from cs_audit.parsers.records import MAX_FIELD_CHARS, ConversationBuilder, MissingColumns, map_header
 from cs_audit.parsers.text import TextSource, text_source
 
-# Chat messages are short; a field this long is a broken quote swallowing the rest of the file
-# or not a chat export at all. The record is reported and reading goes on after it.
-FIELD_SIZE_LIMIT = 1_000_000
+# The csv module refuses longer fields itself (records.MAX_FIELD_CHARS says why); the record
+# is reported and reading goes on after it.
+FIELD_SIZE_LIMIT = MAX_FIELD_CHARS
 _FIELDS = ("conversation_id", "timestamp", "role", "sender", "text")
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 from cs_audit.model import Conversation
+from cs_audit.parsers.json_text import JsonUnreadable, decode_json
 from cs_audit.parsers.records import ColumnMapLike, ConversationBuilder, canonical_column, cell_text
 from cs_audit.parsers.text import TextSource, text_source
 
@@ -75,8 +75,8 @@ def _conversation_id(line: str, columns: _KeyColumns) -> str | None:
     if record is None:
         return None
     try:
-        record = json.loads(record)
-    except json.JSONDecodeError:
+        record = decode_json(record)
+    except JsonUnreadable:
         return None
     if not isinstance(record, dict):
         return None
@@ -96,9 +96,9 @@ def _last_records(source: TextSource, columns: _KeyColumns) -> dict[int, str]:
 
 def _add_record(builder: ConversationBuilder, number: int, line: str, columns: _KeyColumns) -> None:
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        builder.problem(number, f"invalid JSON: {error.msg} (column {error.colno})")
+        record = decode_json(line)
+    except JsonUnreadable as error:
+        builder.problem(number, error.reason)
         return
     if not isinstance(record, dict):
         builder.problem(number, f"expected a JSON object, found {type(record).__name__}")

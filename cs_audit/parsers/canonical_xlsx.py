@@ -16,7 +16,7 @@ def parse_xlsx(path: Path, builder: ConversationBuilder, encoding: str = "auto")
     :func:`cs_audit.parsers.sheet.first_sheet_rows` describes.
     ``encoding`` is accepted for a uniform signature and ignored: XLSX is always UTF-8 XML.
     """
-    with first_sheet_rows(path) as rows:
+    with first_sheet_rows(path, builder) as rows:
         positions: dict[int, str] | None = None
         for number, row in rows:
             if positions is None:

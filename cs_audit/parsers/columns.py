@@ -72,12 +72,18 @@ def load_map_file(path: Path) -> ColumnMap:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ColumnMapError(f"{path}: no such map file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ColumnMapError(f"{path}: invalid TOML: {error}") from None
+    except OSError as error:
+        raise ColumnMapError(f"{path}: cannot read the map file: {error.strerror or error}") from None
+    # ValueError: also an integer past Python's int-str limit; RecursionError: nested arrays.
+    except (ValueError, RecursionError) as error:
+        raise ColumnMapError(f"{path}: invalid TOML: {error or type(error).__name__}") from None
     unknown = set(data) - {"columns", "roles"}
     if unknown:
         raise ColumnMapError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
                              "use [columns] and [roles]")
+    for table in ("columns", "roles"):
+        if not isinstance(data.get(table, {}), dict):
+            raise ColumnMapError(f"{path}: {table} must be a table ([{table}])")
     columns: dict[str, str] = {}
     roles: dict[str, str] = {}
     for column, source in data.get("columns", {}).items():
@@ -85,6 +91,8 @@ def load_map_file(path: Path) -> ColumnMap:
             raise ColumnMapError(f"{path}: columns.{column} must be a string")
         _add_column(columns, column, source, str(path))
     for role, values in data.get("roles", {}).items():
+        if not isinstance(values, (str, list)):
+            raise ColumnMapError(f"{path}: roles.{role} must be a string or a list of strings")
         for value in [values] if isinstance(values, str) else values:
             if not isinstance(value, str):
                 raise ColumnMapError(f"{path}: roles.{role} must be a string or a list of strings")

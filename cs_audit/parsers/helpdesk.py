@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
+from cs_audit.parsers.json_text import JsonUnreadable, decode_json, parse_integer
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_text
+from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
 
 ZENDESK_ROLES = {"end-user": "buyer", "agent": "agent", "admin": "agent"}
 INTERCOM_ROLES = {"user": "buyer", "lead": "buyer", "contact": "buyer",
@@ -69,7 +70,7 @@ def sniff_helpdesk(head: bytes, path: Path) -> bool:
 
 def parse_helpdesk(path: Path, builder: ConversationBuilder, encoding: str = "auto") -> str:
     """Read a Zendesk or Intercom JSON export into ``builder``; return the encoding used."""
-    text, used = decode_bytes(path.read_bytes(), encoding)
+    text, used = decode_bytes(read_bounded(path), encoding)
     document = _load_located(text)
     lines = _LineFinder(text)
     if not isinstance(document, dict):
@@ -102,7 +103,7 @@ class _LocatedObject(dict):
 
 
 def _load_located(text: str) -> Any:
-    decoder = json.JSONDecoder(object_pairs_hook=_LocatedObject)
+    decoder = json.JSONDecoder(object_pairs_hook=_LocatedObject, parse_int=parse_integer)
 
     def parse_object(s_and_end, *args):
         located, end = json.decoder.JSONObject(s_and_end, *args)
@@ -112,11 +113,9 @@ def _load_located(text: str) -> Any:
     decoder.parse_object = parse_object
     decoder.scan_once = json.scanner.py_make_scanner(decoder)
     try:
-        return decoder.decode(text)
-    except json.JSONDecodeError as error:
-        raise FileUnreadable(error.lineno, f"invalid JSON: {error.msg} (column {error.colno})") from None
-    except RecursionError:
-        raise FileUnreadable(1, "JSON nested too deeply to be a helpdesk export") from None
+        return decode_json(text, decoder)
+    except JsonUnreadable as error:
+        raise FileUnreadable(error.line, error.reason) from None
 
 
 class _LineFinder:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_text
+from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
 
 FIELDS = ("session_id", "user_id", "waiter_send", "is_transfer", "is_repeat", "sku", "content")
 WAITER_SEND_ROLES = {"1": "agent", "0": "buyer"}
@@ -64,7 +64,7 @@ def parse_jd_tsv(path: Path, builder: ConversationBuilder, encoding: str = "auto
 
     Raises FileUnreadable when no line has the seven fields (not this layout at all).
     """
-    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=builder.problem)
+    text, used = decode_bytes(read_bounded(path), encoding, on_bad_line=builder.problem)
     first_record = True
     any_record_shaped = False
     any_line = False

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
+from cs_audit.parsers.json_text import JsonUnreadable, decode_json, parse_integer
 from cs_audit.parsers.records import ROLE_ALIASES, ConversationBuilder, cell_text
 from cs_audit.parsers.sheet import SheetRow, cell_at, first_sheet_head, first_sheet_rows
-from cs_audit.parsers.text import decode_bytes, sniff_text
+from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
 
 # --- JSON chat records ----------------------------------------------------------------------
 
@@ -65,13 +66,12 @@ def parse_pdd_json(path: Path, builder: ConversationBuilder, encoding: str = "au
     or holds no list of conversations.
     """
     # One document: a line in another encoding cannot be left out without breaking the JSON.
-    text, used = decode_bytes(path.read_bytes(), encoding)
+    text, used = decode_bytes(read_bounded(path), encoding)
     try:
-        document = json.loads(text, object_pairs_hook=_JsonObject)
-    except json.JSONDecodeError as error:
-        raise FileUnreadable(error.lineno, f"invalid JSON: {error.msg} (column {error.colno})") from None
-    except RecursionError:
-        raise FileUnreadable(1, "JSON nested too deeply to be a chat export") from None
+        document = decode_json(text, json.JSONDecoder(object_pairs_hook=_JsonObject,
+                                                      parse_int=parse_integer))
+    except JsonUnreadable as error:
+        raise FileUnreadable(error.line, error.reason) from None
     list_lines = _locate_containers(document, text)
     conversations = _conversation_list(document)
     if conversations is None:
@@ -251,7 +251,7 @@ def parse_pdd_xlsx(path: Path, builder: ConversationBuilder, encoding: str = "au
     sender is the 客服账号 for agent and robot rows and the buyer's nickname (else id) for
     buyer rows. ``encoding`` is ignored: XLSX is always UTF-8 XML.
     """
-    with first_sheet_rows(path) as rows:
+    with first_sheet_rows(path, builder) as rows:
         positions: dict[str, int] | None = None
         seen = 0
         for number, row in rows:

@@ -60,7 +60,7 @@ from typing import NamedTuple
 
 from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_text
+from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
 
 ID_PREFIX = "qianniu:"
 
@@ -384,7 +384,7 @@ def parse_qianniu(path: Path, builder: ConversationBuilder, encoding: str = "aut
         undecodable.add(line)
         builder.problem(line, reason)
 
-    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=report_undecodable)
+    text, used = decode_bytes(read_bounded(path), encoding, on_bad_line=report_undecodable)
     blocks = _read_blocks(_split_lines(text), undecodable)
     if not any(block.kind in ("message", "notice") for block in blocks):
         raise FileUnreadable(1, "no 千牛 message header ('nickname YYYY-MM-DD HH:MM:SS') found")

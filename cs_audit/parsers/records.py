@@ -40,9 +40,16 @@ ROLE_ALIASES = {
 _ROLE_BY_NAME = {alias.casefold(): role for role, names in ROLE_ALIASES.items() for alias in names}
 _COLUMN_BY_NAME = {alias.casefold(): column for column, names in COLUMN_ALIASES.items() for alias in names}
 
+# Chat messages are short; a field this long is a broken quote swallowing the rest of the file
+# or not a chat export at all. The record is reported, whatever the format it came in.
+MAX_FIELD_CHARS = 1_000_000
+# The last moment a timestamp may name. Waits are clocked from the next day's opening under
+# service hours, and a day past 9999-12-31 is no date Python can hold.
+LATEST_TIMESTAMP = datetime(9999, 12, 30, 23, 59, 59, 999_999)
 # Epochs above this are milliseconds: 1e11 seconds is the year 5138, 1e11 ms is 1973.
 _MILLISECONDS_FROM = 1e11
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ColumnMapLike(Protocol):
@@ -115,7 +122,10 @@ def parse_timestamp(value: Any) -> datetime | None:
     if isinstance(value, bool):
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
-        return _from_epoch(float(value))
+        try:
+            return _from_epoch(float(value))
+        except OverflowError:  # an integer past float's range (hundreds of digits)
+            raise ValueError("timestamp out of range: a number too large to be a time") from None
     text = str(value).strip()
     if not text:
         return None
@@ -129,6 +139,8 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 
 def _from_epoch(seconds: float) -> datetime:
+    if math.isinf(seconds) and seconds > 0:  # digits past float's range
+        raise ValueError("timestamp out of range: a number too large to be a time")
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"not a timestamp: {seconds!r}")
     if seconds >= _MILLISECONDS_FROM:
@@ -143,7 +155,11 @@ def _from_epoch(seconds: float) -> datetime:
 def _to_shop_time(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment
-    return moment.astimezone(SHOP_TIMEZONE).replace(tzinfo=None)
+    try:
+        return moment.astimezone(SHOP_TIMEZONE).replace(tzinfo=None)
+    except OverflowError:  # 9999-12-31T23:00-08:00 is past the last date in shop time
+        raise ValueError(f"timestamp out of range: {moment.isoformat()} in shop time (UTC+8) "
+                         "is outside the years 1-9999") from None
 
 
 def cell_text(value: Any) -> str:
@@ -211,6 +227,11 @@ class ConversationBuilder:
         if not key:
             self.problem(line, "missing conversation_id (会话ID)")
             return
+        if not key.isascii() and _LONE_SURROGATE.search(key):
+            # Only a JSON escape (\ud800) makes one; no report file could hold the id.
+            self.problem(line, "conversation_id holds a lone surrogate (a broken \\uD8xx escape); "
+                               "fix the id in the export")
+            return
         canonical = self._roles.get(role) if type(role) is str else None
         if canonical is None:
             canonical = self._role(line, role)
@@ -220,6 +241,9 @@ class ConversationBuilder:
             text = cell_text(text)
         if not text or text.isspace():
             self.problem(line, "missing text (内容)")
+            return
+        if len(text) > MAX_FIELD_CHARS or len(key) > MAX_FIELD_CHARS:
+            self.problem(line, f"a field is longer than {MAX_FIELD_CHARS:,} characters")
             return
         if "\x00" in text:
             self.problem(line, "text contains NUL bytes (binary data, not a chat message)")
@@ -241,6 +265,10 @@ class ConversationBuilder:
                     moment = parse_timestamp(timestamp)
             except ValueError as error:
                 self.problem(line, f"bad timestamp: {error}")
+                return
+            if moment is not None and moment > LATEST_TIMESTAMP:
+                self.problem(line, f"bad timestamp: {moment.isoformat(' ')} is after "
+                                   f"{LATEST_TIMESTAMP:%Y-%m-%d}, the last date cs-audit can clock")
                 return
         bucket = self._pending.get(key)
         if bucket is None:

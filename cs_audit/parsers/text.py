@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 # Longest BOMs first: the UTF-32 LE BOM starts with the UTF-16 LE one.
 _BOMS = (
@@ -34,6 +35,9 @@ class EncodingProblem(ValueError):
         self.reason = reason
 
 
+# A file read whole (the platform formats, GB18030 text, a pipe) may hold at most this: as much as
+# a workbook may unpack to, and far more than any chat export read whole.
+MAX_WHOLE_FILE_BYTES = 1 << 30
 # Bytes read at a time when checking that a file decodes; the decoded text is dropped.
 CHECK_CHUNK_BYTES = 1 << 20
 # Codecs a file is streamed in (an explicit --encoding outside them reads the file whole):
@@ -68,10 +72,8 @@ def decode_bytes(data: bytes, encoding: str = "auto",
     is rejected. Raises :class:`EncodingProblem` naming the line of the first bad byte.
     """
     if encoding != "auto":
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError as error:
-            raise EncodingProblem(1, f"unknown encoding {encoding!r}") from error
+        check_encoding(encoding)
+        codec = codecs.lookup(encoding).name
         if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
             codec = "utf-8-sig"
         return _strict_decode(data, codec), codec
@@ -186,15 +188,16 @@ def stream_codec(path: Path, encoding: str = "auto") -> str | None:
     path must decide: GB18030 or mixed encodings under "auto", bytes to report as an error, an
     unknown or unusual encoding name.
     """
-    with path.open("rb") as handle:
+    with open_input(path) as handle:
         head = handle.read(4)
         if encoding == "auto":
             codec = sniff_bom(head) or "utf-8"
         else:
             try:
-                codec = codecs.lookup(encoding).name
-            except LookupError:
-                return None
+                check_encoding(encoding)
+            except EncodingProblem:
+                return None  # decode_bytes reports it
+            codec = codecs.lookup(encoding).name
             if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
                 codec = "utf-8-sig"
             if codec not in STREAMED_CODECS:
@@ -208,6 +211,46 @@ def stream_codec(path: Path, encoding: str = "auto") -> str | None:
         except UnicodeError:  # the UTF-16 and UTF-32 stream decoders also refuse a missing BOM
             return None
     return codec
+
+
+def open_input(path: Path) -> BinaryIO:
+    """Open an input for reading bytes; a named pipe without a writer does not block the run."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
+
+
+def check_encoding(encoding: str) -> None:
+    """Raise EncodingProblem unless ``encoding`` is "auto" or a codec from bytes to text.
+
+    codecs.lookup also finds rot13, zlib_codec or base64, which are no text encodings.
+    """
+    if encoding == "auto":
+        return
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise EncodingProblem(1, f"unknown encoding {encoding!r}") from None
+    try:
+        b"a".decode(info.name)
+    except LookupError:  # "'rot13' is not a text encoding; use codecs.decode()"
+        raise EncodingProblem(1, f"{encoding!r} is not a text encoding; pass the file's character "
+                                 "encoding, e.g. utf-8 or gb18030") from None
+    except UnicodeDecodeError:
+        pass
+
+
+def read_bounded(path: Path) -> bytes:
+    """The bytes of a file or pipe, at most ``MAX_WHOLE_FILE_BYTES``; EncodingProblem past them.
+
+    A named pipe is opened without waiting for a writer (one that never comes reads as empty).
+    """
+    with open_input(path) as handle:
+        data = handle.read(MAX_WHOLE_FILE_BYTES + 1)
+    if len(data) > MAX_WHOLE_FILE_BYTES:
+        raise EncodingProblem(1, f"more than {MAX_WHOLE_FILE_BYTES >> 20} MiB to read whole; split "
+                                 "the export, or save it as CSV or JSONL, which are streamed")
+    return data
 
 
 @dataclass(frozen=True)
@@ -245,5 +288,5 @@ def text_source(path: Path, encoding: str = "auto",
     codec = stream_codec(path, encoding) if path.is_file() else None
     if codec is not None:
         return TextSource(path, codec, codec=codec)
-    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line)
+    text, used = decode_bytes(read_bounded(path), encoding, on_bad_line)
     return TextSource(path, used, text=text)

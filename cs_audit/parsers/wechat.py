@@ -38,7 +38,7 @@ from pathlib import Path
 
 from cs_audit.parsers.canonical_csv import FileUnreadable, csv_records
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, sniff_text
+from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
 
 TEXT_TYPE = 1
 SYSTEM_TYPES = (10000, 10002)
@@ -96,7 +96,7 @@ def parse_wechat(path: Path, builder: ConversationBuilder, encoding: str = "auto
         undecodable.add(line)
         builder.problem(line, reason)
 
-    text, used = decode_bytes(path.read_bytes(), encoding, on_bad_line=report_bad_line)
+    text, used = decode_bytes(read_bounded(path), encoding, on_bad_line=report_bad_line)
     first = next((line for line in text.split("\n") if line.strip()), "")
     if _is_csv_header(first.strip()):
         _parse_csv(text, builder)

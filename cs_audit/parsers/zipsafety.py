@@ -17,8 +17,8 @@ class UnsafeArchive(ValueError):
     """The archive would unpack to far more than it holds: refused, with the reason."""
 
 
-def check_archive(path: Path) -> None:
-    """Raise UnsafeArchive (or zipfile.BadZipFile) when ``path`` is not a reasonable zip."""
+def check_archive(path: Path) -> int:
+    """The bytes ``path`` unpacks to; raise UnsafeArchive (or zipfile.BadZipFile) when unreasonable."""
     with zipfile.ZipFile(path) as archive:
         total = 0
         for member in archive.infolist():
@@ -32,3 +32,4 @@ def check_archive(path: Path) -> None:
                     raise UnsafeArchive(f"member {member.filename} is compressed {ratio:.0f}:1 "
                                         f"(at most {MAX_COMPRESSION_RATIO}:1 accepted); refused as "
                                         "a possible zip bomb")
+    return total

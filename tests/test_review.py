@@ -63,13 +63,13 @@ def test_rude_phrases_are_bracketed_with_why_and_their_suggestion_under_the_mess
 
 def test_failed_checks_appear_under_the_message_they_point_at(rude):
     block = rude.split("#4  ")[1].split("\n\n")[0]
-    assert "FAILED all_answered (major, -25): 1 buyer turn left unanswered" in block
+    assert "FAILED all_answered (major, -5): 1 buyer turn left unanswered" in block
     assert "! buyer.escalation 「投诉」 (buyer threatens a complaint to the platform)" in block
 
 
 def test_the_end_gives_score_checks_without_a_message_and_what_to_say_instead(rude):
     result_part = rude.split("\nResult\n")[1]
-    assert result_part.startswith("  Score 18.9/100, grade F, FAILED (pass mark 80)\n"
+    assert result_part.startswith("  Score 23.5/100, grade F, FAILED (pass mark 80)\n"
                                   "  Replies: first 330 s, average 185 s, slowest 330 s; "
                                   "1 slow, 1 unanswered\n")
     general = result_part.split("Failed checks for the whole conversation\n")[1].split("\n\n")[0]

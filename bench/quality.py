@@ -72,29 +72,11 @@ def read_satisfaction(path: Path) -> dict[str, float]:
 
 # --- statistics -------------------------------------------------------------------------
 
-def ranks(values: Sequence[float]) -> list[float]:
-    """1-based ranks, ties given their mean rank."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    result = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            result[order[position]] = (start + end) / 2 + 1
-        start = end + 1
-    return result
-
-
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    if len(xs) < 3:
-        return None
-    rx, ry = ranks(xs), ranks(ys)
-    mean_x, mean_y = sum(rx) / len(rx), sum(ry) / len(ry)
-    covariance = sum((a - mean_x) * (b - mean_y) for a, b in zip(rx, ry))
-    spread = (sum((a - mean_x) ** 2 for a in rx) * sum((b - mean_y) ** 2 for b in ry)) ** 0.5
-    return covariance / spread if spread else None
+    """Spearman's rank correlation, as ``cs-audit calibrate`` computes it."""
+    from cs_audit.calibrate import spearman as rank_correlation
+
+    return rank_correlation(xs, ys)
 
 
 @dataclass

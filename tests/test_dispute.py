@@ -9,6 +9,8 @@ from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs_audit.analysis.dispute import (
     NO_DISPUTE,
@@ -374,3 +376,16 @@ def test_a_phrase_listed_twice_for_the_same_step_is_an_error(lexicon_copy):
     path.write_text(path.read_text(encoding="utf-8") + "补发 | phrase | as=remedy\n", encoding="utf-8")
     with pytest.raises(LexiconError, match="already listed"):
         DisputeAnalyzer(lexicon_copy)
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 6)), max_size=25))
+@settings(max_examples=200, deadline=None)
+def test_covered_hits_are_those_inside_a_strictly_longer_one(spans):
+    from cs_audit.analysis.dispute import _covered
+    from cs_audit.analysis.engine import Hit
+
+    hits = [Hit(start, start + length, None) for start, length in spans]
+    naive = {i for i, hit in enumerate(hits)
+             if any(o.start <= hit.start and hit.end <= o.end and o.end - o.start > hit.end - hit.start
+                    for o in hits)}
+    assert _covered(hits) == naive

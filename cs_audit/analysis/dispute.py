@@ -229,19 +229,39 @@ class _PhraseBook:
         return self.engine.scan(text).has(self.family, "complaint")
 
 
-def _inside_any(hit: Hit, containers: Sequence[Hit]) -> bool:
-    return any(
-        other.start <= hit.start and hit.end <= other.end and other.end - other.start > hit.end - hit.start
-        for other in containers
-    )
+def _covered(hits: Sequence[Hit]) -> set[int]:
+    """Positions in ``hits`` of those lying inside a strictly longer one of ``hits``.
+
+    One sweep in order of start (the longer first at equal starts), so a long message with many
+    phrases costs n log n, not n squared.
+    """
+    order = sorted(range(len(hits)), key=lambda i: (hits[i].start, -hits[i].end))
+    covered: set[int] = set()
+    reach_before = -1  # the furthest end of the hits that start before the current start
+    group_start, group_reach = None, -1  # the same for hits sharing the current start
+    for i in order:
+        hit = hits[i]
+        if hit.start != group_start:
+            reach_before = max(reach_before, group_reach)
+            group_start, group_reach = hit.start, -1
+        if reach_before >= hit.end or group_reach > hit.end:
+            covered.add(i)
+        group_reach = max(group_reach, hit.end)
+    return covered
 
 
 def _drop_covered(triggers: list[Hit], across_ids: bool) -> list[Hit]:
     """Drop triggers inside a longer trigger: 掉色了 is judged, not the 掉色 within it."""
     if across_ids:
-        return [hit for hit in triggers if not _inside_any(hit, triggers)]
-    return [hit for hit in triggers
-            if not _inside_any(hit, [other for other in triggers if other.entry.label == hit.entry.label])]
+        covered = _covered(triggers)
+        return [hit for i, hit in enumerate(triggers) if i not in covered]
+    by_label: dict[str, list[int]] = {}
+    for i, hit in enumerate(triggers):
+        by_label.setdefault(hit.entry.label, []).append(i)
+    dropped: set[int] = set()
+    for positions in by_label.values():
+        dropped.update(positions[i] for i in _covered([triggers[p] for p in positions]))
+    return [hit for i, hit in enumerate(triggers) if i not in dropped]
 
 
 def _buyer_turns(conversation: Conversation) -> dict[int, int]:

@@ -28,6 +28,7 @@ question" is written once. ``lexicons/README.md`` is the trainer's guide to the 
 from __future__ import annotations
 
 import functools
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -255,7 +256,7 @@ class Scan:
     """One message read against every lexicon: its normalised text, triggers and context words."""
 
     __slots__ = ("normalized", "text", "_matches", "_triggers", "_sounds", "_sounded",
-                 "_word_automaton", "_words", "_raw", "_benign", "_halfwidth", "_quotes")
+                 "_word_automaton", "_words", "_raw", "_benign", "_halfwidth", "_quotes", "_by_start")
 
     def __init__(self, normalized: NormalizedText, matches: list, benign: list[Hit],
                  sounds: SoundPass | None, word_automaton: ahocorasick.Automaton | None,
@@ -274,6 +275,7 @@ class Scan:
         self._word_automaton = word_automaton
         self._words: dict[str, dict[str, list[Hit]]] | None = None
         self._raw: list = []
+        self._by_start: dict[tuple[str, str], tuple[list[Hit], list[int], int]] = {}
         self._halfwidth: str | None = None
 
     # --- what was found -------------------------------------------------------------------
@@ -341,6 +343,26 @@ class Scan:
             return found
         return [hit for hit in found if hit.entry.applies_to(target)]
 
+    def between(self, family: str, rule: str, low: int, high: int,
+                target: Target | None = None) -> list[Hit]:
+        """The words of ``rule`` starting at ``low``..``high`` (a long message is searched by
+        position, not word by word: time stays linear in its length)."""
+        key = (family, rule)
+        ordered = self._by_start.get(key)
+        if ordered is None:
+            hits = sorted(self._family_words(family).get(rule, []), key=lambda hit: hit.start)
+            longest = max((hit.end - hit.start for hit in hits), default=0)
+            ordered = self._by_start[key] = (hits, [hit.start for hit in hits], longest)
+        hits, starts, _ = ordered
+        found = hits[bisect_left(starts, max(low, 0)):bisect_right(starts, high)]
+        if target is None:
+            return found
+        return [hit for hit in found if hit.entry.applies_to(target)]
+
+    def _longest(self, family: str, rule: str) -> int:
+        self.between(family, rule, 0, -1)
+        return self._by_start[(family, rule)][2]
+
     def unmasked(self, hits: list[Hit], family: str) -> list[Hit]:
         """``hits`` a detector made itself, less those inside a benign word of ``family``."""
         benign = [hit for hit in self._benign if hit.entry.family in (family, "*")]
@@ -360,14 +382,22 @@ class Scan:
         return self._bounds(start, end, SENTENCE_MARKS)
 
     def _bounds(self, start: int, end: int, marks: frozenset[str]) -> tuple[int, int]:
-        text = self.text
-        left = start
-        while left > 0 and text[left - 1] not in marks:
-            left -= 1
-        right = end
-        while right < len(text) and text[right] not in marks:
-            right += 1
+        positions = self._mark_positions(marks)
+        # The clause runs from just after the last mark before ``start`` to the first mark at
+        # or after ``end`` (found by position: a long message costs no walk per phrase).
+        before = bisect_left(positions, start)
+        left = positions[before - 1] + 1 if before else 0
+        after = bisect_left(positions, end)
+        right = positions[after] if after < len(positions) else len(self.text)
         return left, right
+
+    def _mark_positions(self, marks: frozenset[str]) -> list[int]:
+        key = ("marks", "sentence" if marks is SENTENCE_MARKS else "clause")
+        cached = self._by_start.get(key)
+        if cached is None:
+            cached = self._by_start[key] = ([], [index for index, character in enumerate(self.text)
+                                                 if character in marks], 0)
+        return cached[1]
 
     def crosses(self, start: int, end: int, marks: frozenset[str]) -> bool:
         return not marks.isdisjoint(self.text[start:end])
@@ -394,8 +424,7 @@ class Scan:
         limit = min(clause_end, position + reach)
         if clause_end < len(self.text) and self.text[clause_end] == "?" and clause_end <= position + reach:
             return True
-        return any(position <= hit.start and hit.start <= limit
-                   for hit in self.words(family, QUESTION_END))
+        return bool(self.between(family, QUESTION_END, position, limit))
 
     # --- judging ----------------------------------------------------------------------------
 
@@ -478,29 +507,43 @@ class Scan:
         if where == "question":
             reach = rule.reach if rule.reach is not None else len(self.text)
             return self.asked_after(family, end, reach)
-        words = self.words(family, rule.name, target)
-        if not words:
+        name = rule.name
+        if not self._family_words(family).get(name):
             return False
         if where in ("before", "after", "near"):
+            # Only words within the longest reach any of them may have can count.
+            reach = max(rule.reach or 0, self._word_reach(family, name))
+            longest = self._longest(family, name)
+            words = self.between(family, name, start - reach - longest, end + reach, target)
             return any(self._near(rule, target, word, where) for word in words)
         if where == "around":
+            longest = self._longest(family, name)
             return any(word.start <= start and end <= word.end and word.end - word.start > end - start
-                       for word in words)
+                       for word in self.between(family, name, end - longest, start, target))
         if where == "message":
-            return True
+            return bool(self.words(family, name, target))
         if where == "later":
-            return any(word.start >= end for word in words)
+            return bool(self.between(family, name, end, len(self.text), target))
         if where in ("clause", "clause_before", "clause_after", "next_clauses"):
             low, high = self.clause(start, end)
         else:  # sentence
             low, high = self.sentence(start, end)
-        if where == "clause_before":
-            return any(low <= word.start and word.end <= start for word in words)
-        if where == "clause_after":
-            return any(word.start >= end and word.end <= high for word in words)
         if where == "next_clauses":
-            return any(word.start >= high for word in words)
-        return any(low <= word.start and word.end <= high for word in words)
+            return bool(self.between(family, name, high, len(self.text), target))
+        if where == "clause_before":
+            return any(word.end <= start for word in self.between(family, name, low, start, target))
+        if where == "clause_after":
+            return any(word.end <= high for word in self.between(family, name, end, high, target))
+        return any(word.end <= high for word in self.between(family, name, low, high, target))
+
+    def _word_reach(self, family: str, rule: str) -> int:
+        key = ("reach", family + "\0" + rule)
+        cached = self._by_start.get(key)
+        if cached is None:
+            reach = max((hit.entry.reach or 0 for hit in self._family_words(family).get(rule, ())),
+                        default=0)
+            cached = self._by_start[key] = ([], [], reach)
+        return cached[2]
 
     def _near(self, rule: ContextRule, target: Target, word: Hit, where: str) -> bool:
         reach = word.entry.reach if word.entry.reach is not None else (rule.reach or 0)
@@ -520,8 +563,7 @@ class Scan:
         family = target.family
         if rule.fillers and low < high and not self._only_fillers(family, low, high):
             return False
-        if rule.stops and any(low <= hit.start and hit.end <= high
-                              for hit in self.words(family, rule.stops)):
+        if rule.stops and any(hit.end <= high for hit in self.between(family, rule.stops, low, high)):
             return False
         if rule.unless_asked is not None and self.asked_after(family, later, rule.unless_asked):
             return False
@@ -542,15 +584,15 @@ class Scan:
                 if text[word.start - 1] == following:
                     return False
             clause_start, _ = self.clause(word.start, word.start)
-            return not any(clause_start <= hit.start and hit.end <= word.start
-                           for hit in self.words(family, QUESTION_WORD))
+            return not any(hit.end <= word.start
+                           for hit in self.between(family, QUESTION_WORD, clause_start, word.start))
         return True
 
     def _only_fillers(self, family: str, low: int, high: int) -> bool:
         """Whether text[low:high] is a run of filler words."""
         ends_from: dict[int, list[int]] = {}
-        for hit in self.words(family, FILLER):
-            if low <= hit.start and hit.end <= high:
+        for hit in self.between(family, FILLER, low, high):
+            if hit.end <= high:
                 ends_from.setdefault(hit.start, []).append(hit.end)
         reached = {low}
         frontier = [low]

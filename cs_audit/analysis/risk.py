@@ -35,7 +35,7 @@ redirect phrases of ``risk_refusal.txt`` (有问题在这里沟通就好), is a 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -312,17 +312,25 @@ class RiskDetector:
         candidates: list[_Candidate] = []
         # An intent that is part of a longer channel word is that word (联系 in 联系方式:
         # "您的手机号码、联系方式" asks for nothing to be contacted).
-        channels = [hit for hit in hits if hit.entry.kind == "channel"]
-        intents = [hit for hit in hits if hit.entry.kind == "intent"
-                   and not any(channel.start <= hit.start and hit.end <= channel.end
-                               and channel.end - channel.start > hit.end - hit.start
-                               for channel in channels)]
+        channels = sorted((hit for hit in hits if hit.entry.kind == "channel"), key=lambda hit: hit.start)
+        channel_starts = [hit.start for hit in channels]
+        longest_channel = max((hit.end - hit.start for hit in channels), default=0)
+        intents = sorted((hit for hit in hits if hit.entry.kind == "intent"
+                          and not _inside_a_longer(hit, channels, channel_starts, longest_channel)),
+                         key=lambda hit: hit.start)
+        # Only intents within the longest reach of any intent can pair with a channel: a long
+        # message is searched by position, not intent by intent.
+        intent_starts = [hit.start for hit in intents]
+        reach = max((hit.entry.value("reach", DEFAULT_INTENT_REACH) for hit in intents), default=0)
+        longest_intent = max((hit.end - hit.start for hit in intents), default=0)
         for hit in hits:
             kind = hit.entry.kind
             if kind == "phrase":
                 candidates.append(_Candidate(hit.entry.category, hit.start, hit.end, (hit,), _describe(hit)))
             elif kind == "channel":
-                candidate = _paired(hit, intents, scan.text)
+                near = intents[bisect_left(intent_starts, hit.start - reach - longest_intent):
+                               bisect_right(intent_starts, hit.end + reach)]
+                candidate = _paired(hit, near, scan.text)
                 if candidate is None and hit.entry.category == CONTACT and not hit.entry.flag("strict"):
                     candidate = _with_account_id(hit, scan)
                 if candidate is not None:
@@ -354,6 +362,13 @@ def _hit_at(scan: Scan, start: int, end: int, term: Trigger) -> list[Hit]:
     if folded_start >= folded_end:
         return []
     return [Hit(folded_start, folded_end, term)]
+
+
+def _inside_a_longer(hit: Hit, channels: list[Hit], starts: list[int], longest: int) -> bool:
+    """An intent that is part of a longer channel word (联系 in 联系方式) is that word."""
+    return any(channel.start <= hit.start and hit.end <= channel.end
+               and channel.end - channel.start > hit.end - hit.start
+               for channel in channels[bisect_left(starts, hit.end - longest):bisect_right(starts, hit.start)])
 
 
 def _paired(channel: Hit, intents: list[Hit], folded: str) -> _Candidate | None:

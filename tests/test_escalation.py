@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs_audit.analysis.escalation import CATEGORY, EscalationDetector
 from cs_audit.lexicon import LexiconError, bundled_lexicon_dir
@@ -98,3 +100,17 @@ def test_context_rule_with_for_applies_only_to_the_named_kinds(tmp_path):
         tmp_path, "差评 | phrase | as=review\n经理 | phrase | as=manager\n说 | @mentioned_after | for=review\n"))
     assert not detector.find("差评说质量不好")
     assert detector.find("经理说话")
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 6)), max_size=25))
+@settings(max_examples=200, deadline=None)
+def test_longest_first_keeps_the_longest_non_overlapping_hits(spans):
+    from cs_audit.analysis.engine import Hit
+    from cs_audit.analysis.escalation import _longest_first
+
+    hits = [Hit(start, start + length, None) for start, length in spans]
+    naive: list = []
+    for hit in sorted(hits, key=lambda hit: (hit.start - hit.end, hit.start)):
+        if all(hit.end <= other.start or other.end <= hit.start for other in naive):
+            naive.append(hit)
+    assert _longest_first(hits) == naive

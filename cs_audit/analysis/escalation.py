@@ -26,6 +26,7 @@ point at the original text.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,8 +118,21 @@ class EscalationDetector:
 
 
 def _longest_first(hits: list[Hit]) -> list[Hit]:
+    """The longest hits that do not overlap one already chosen, longest first.
+
+    The chosen hits never overlap, so sorted by start their ends rise too: the one chosen hit
+    that could overlap a new one is the last to start before the new one ends (a bisect, so a
+    long message costs n log n).
+    """
     chosen: list[Hit] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for hit in sorted(hits, key=lambda hit: (hit.start - hit.end, hit.start)):
-        if all(hit.end <= other.start or other.end <= hit.start for other in chosen):
-            chosen.append(hit)
+        before = bisect_left(starts, hit.end) - 1
+        if before >= 0 and ends[before] > hit.start:
+            continue
+        place = before + 1
+        starts.insert(place, hit.start)
+        ends.insert(place, hit.end)
+        chosen.append(hit)
     return chosen

@@ -32,7 +32,7 @@ import json
 import marshal
 import re
 import unicodedata
-from collections import OrderedDict
+from cs_audit.analysis.recent import RecentResults
 from collections.abc import Callable, Sequence
 from math import exp, log
 from pathlib import Path
@@ -183,8 +183,7 @@ class ChatMoodModel:
         self._segment = segment
         calibration = json.loads(calibration_file.read_text(encoding="utf-8"))
         self._classifier = ChatMoodClassifier(read_bayes_model(model_file), calibration)
-        self._text_cache_size = text_cache_size
-        self._scores: OrderedDict[str, float] = OrderedDict()
+        self._scores: RecentResults[float] = RecentResults(text_cache_size)
         self._files = (model_file, calibration_file, text_cache_size)
 
     def __reduce__(self):
@@ -204,17 +203,10 @@ class ChatMoodModel:
 
     def score(self, text: str) -> float:
         """The positive probability of ``text`` on chat: P(pos) + P(neu) / 2."""
-        scores = self._scores
-        cached = scores.get(text)
-        if cached is not None:
-            scores.move_to_end(text)
-            return cached
-        value = self._classifier.positive_probability(self.tokens(text))
-        if self._text_cache_size > 0:
-            scores[text] = value
-            if len(scores) > self._text_cache_size:
-                scores.popitem(last=False)
-        return value
+        return self._scores.get(text, self._score_uncached)
+
+    def _score_uncached(self, text: str) -> float:
+        return self._classifier.positive_probability(self.tokens(text))
 
     def trajectory(self, turns: Sequence[Sequence[str]]) -> SentimentTrajectory:
         """Buyer sentiment through one conversation (SPEC §4), on the chat scale."""

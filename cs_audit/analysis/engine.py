@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left, bisect_right
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from cs_audit.analysis.normalize import NormalizedText, normalize
+from cs_audit.analysis.recent import RecentResults
 from cs_audit.analysis.sounds import SoundTable, read_lookalikes, usual_readings
 from cs_audit.analysis.textnorm import to_halfwidth
 from cs_audit.lexicon import (
@@ -252,11 +252,20 @@ INLINE_RULES = {
 }
 
 
+class _OrderedWords(NamedTuple):
+    """One rule's words in a message by start, with the longest word and the widest reach."""
+
+    hits: list[Hit]
+    starts: list[int]
+    longest: int
+    reach: int
+
+
 class Scan:
     """One message read against every lexicon: its normalised text, triggers and context words."""
 
     __slots__ = ("normalized", "text", "_matches", "_triggers", "_sounds", "_sounded",
-                 "_word_automaton", "_words", "_raw", "_benign", "_halfwidth", "_quotes", "_by_start")
+                 "_word_automaton", "_words", "_raw", "_benign", "_halfwidth", "_quotes", "_by_start", "_marks")
 
     def __init__(self, normalized: NormalizedText, matches: list, benign: list[Hit],
                  sounds: SoundPass | None, word_automaton: ahocorasick.Automaton | None,
@@ -275,7 +284,8 @@ class Scan:
         self._word_automaton = word_automaton
         self._words: dict[str, dict[str, list[Hit]]] | None = None
         self._raw: list = []
-        self._by_start: dict[tuple[str, str], tuple[list[Hit], list[int], int]] = {}
+        self._by_start: dict[tuple[str, str], _OrderedWords] = {}
+        self._marks: dict[frozenset[str], list[int]] = {}
         self._halfwidth: str | None = None
 
     # --- what was found -------------------------------------------------------------------
@@ -347,21 +357,22 @@ class Scan:
                 target: Target | None = None) -> list[Hit]:
         """The words of ``rule`` starting at ``low``..``high`` (a long message is searched by
         position, not word by word: time stays linear in its length)."""
-        key = (family, rule)
-        ordered = self._by_start.get(key)
-        if ordered is None:
-            hits = sorted(self._family_words(family).get(rule, []), key=lambda hit: hit.start)
-            longest = max((hit.end - hit.start for hit in hits), default=0)
-            ordered = self._by_start[key] = (hits, [hit.start for hit in hits], longest)
-        hits, starts, _ = ordered
-        found = hits[bisect_left(starts, max(low, 0)):bisect_right(starts, high)]
+        ordered = self._ordered(family, rule)
+        found = ordered.hits[bisect_left(ordered.starts, max(low, 0)):bisect_right(ordered.starts, high)]
         if target is None:
             return found
         return [hit for hit in found if hit.entry.applies_to(target)]
 
-    def _longest(self, family: str, rule: str) -> int:
-        self.between(family, rule, 0, -1)
-        return self._by_start[(family, rule)][2]
+    def _ordered(self, family: str, rule: str) -> _OrderedWords:
+        key = (family, rule)
+        ordered = self._by_start.get(key)
+        if ordered is None:
+            hits = sorted(self._family_words(family).get(rule, []), key=lambda hit: hit.start)
+            ordered = self._by_start[key] = _OrderedWords(
+                hits, [hit.start for hit in hits],
+                longest=max((hit.end - hit.start for hit in hits), default=0),
+                reach=max((hit.entry.reach or 0 for hit in hits), default=0))
+        return ordered
 
     def unmasked(self, hits: list[Hit], family: str) -> list[Hit]:
         """``hits`` a detector made itself, less those inside a benign word of ``family``."""
@@ -392,12 +403,11 @@ class Scan:
         return left, right
 
     def _mark_positions(self, marks: frozenset[str]) -> list[int]:
-        key = ("marks", "sentence" if marks is SENTENCE_MARKS else "clause")
-        cached = self._by_start.get(key)
-        if cached is None:
-            cached = self._by_start[key] = ([], [index for index, character in enumerate(self.text)
-                                                 if character in marks], 0)
-        return cached[1]
+        positions = self._marks.get(marks)
+        if positions is None:
+            positions = self._marks[marks] = [index for index, character in enumerate(self.text)
+                                              if character in marks]
+        return positions
 
     def crosses(self, start: int, end: int, marks: frozenset[str]) -> bool:
         return not marks.isdisjoint(self.text[start:end])
@@ -512,12 +522,12 @@ class Scan:
             return False
         if where in ("before", "after", "near"):
             # Only words within the longest reach any of them may have can count.
-            reach = max(rule.reach or 0, self._word_reach(family, name))
-            longest = self._longest(family, name)
-            words = self.between(family, name, start - reach - longest, end + reach, target)
+            ordered = self._ordered(family, name)
+            reach = max(rule.reach or 0, ordered.reach)
+            words = self.between(family, name, start - reach - ordered.longest, end + reach, target)
             return any(self._near(rule, target, word, where) for word in words)
         if where == "around":
-            longest = self._longest(family, name)
+            longest = self._ordered(family, name).longest
             return any(word.start <= start and end <= word.end and word.end - word.start > end - start
                        for word in self.between(family, name, end - longest, start, target))
         if where == "message":
@@ -535,15 +545,6 @@ class Scan:
         if where == "clause_after":
             return any(word.end <= high for word in self.between(family, name, end, high, target))
         return any(word.end <= high for word in self.between(family, name, low, high, target))
-
-    def _word_reach(self, family: str, rule: str) -> int:
-        key = ("reach", family + "\0" + rule)
-        cached = self._by_start.get(key)
-        if cached is None:
-            reach = max((hit.entry.reach or 0 for hit in self._family_words(family).get(rule, ())),
-                        default=0)
-            cached = self._by_start[key] = ([], [], reach)
-        return cached[2]
 
     def _near(self, rule: ContextRule, target: Target, word: Hit, where: str) -> bool:
         reach = word.entry.reach if word.entry.reach is not None else (rule.reach or 0)
@@ -688,11 +689,11 @@ class RuleEngine:
             table = SoundTable([t.key for t in pinyin if t.kind == "channel"], lookalikes,
                                usual_readings())
             self._sounds = SoundPass(pinyin, table)
-        self._cache: OrderedDict[str, Scan] = OrderedDict()
+        self._cache: RecentResults[Scan] = RecentResults(_SCAN_CACHE_SIZE)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_cache"] = OrderedDict()
+        state["_cache"] = self._cache.empty()
         return state
 
     # --- loading ------------------------------------------------------------------------------
@@ -755,21 +756,15 @@ class RuleEngine:
 
     def scan(self, text: str) -> Scan:
         """Every trigger and context word in ``text`` (cached per distinct text)."""
-        cache = self._cache
-        found = cache.get(text)
-        if found is not None:
-            cache.move_to_end(text)
-            return found
+        return self._cache.get(text, self._scan_uncached)
+
+    def _scan_uncached(self, text: str) -> Scan:
         normalized = normalize(text)
         automaton = self._automaton
         matches = list(automaton.iter(normalized.text)) if automaton is not None else []
         benign = [Hit(end + 1 - length, end + 1, mask)
                   for end, (length, _triggers, _checked, masks) in matches for mask in masks]
-        found = Scan(normalized, matches, benign, self._sounds, self._word_automaton, self.quotes)
-        cache[text] = found
-        if len(cache) > _SCAN_CACHE_SIZE:
-            cache.popitem(last=False)
-        return found
+        return Scan(normalized, matches, benign, self._sounds, self._word_automaton, self.quotes)
 
 
 class SoundPass:

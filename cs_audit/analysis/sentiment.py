@@ -28,12 +28,12 @@ import re
 import sys
 from array import array
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from math import exp, log
 from pathlib import Path
 from statistics import fmean
 
+from cs_audit.analysis.recent import RecentResults
 from cs_audit.cache import cached
 from cs_audit.model import SentimentTrajectory
 
@@ -649,7 +649,6 @@ class SentimentModel:
             "run_cache_size": run_cache_size,
             "table_cache_size": table_cache_size,
         }
-        self._text_cache_size = text_cache_size
         package = snownlp_dir()
         tables = _segmentation_tables(package / "seg" / "seg.marshal.3")
         self._segmenter = _CharacterSegmenter(tables, run_cache_size, table_cache_size)
@@ -659,7 +658,7 @@ class SentimentModel:
         # snownlp reads this with codecs.open, which breaks lines as str.splitlines does.
         stopword_text = (package / "normal" / "stopwords.txt").read_text(encoding="utf-8")
         self._stopwords = frozenset(line.strip() for line in stopword_text.splitlines())
-        self._scores: OrderedDict[str, float] = OrderedDict()
+        self._scores: RecentResults[float] = RecentResults(text_cache_size)
 
     def __reduce__(self):
         return (functools.partial(SentimentModel, **self._settings), ())
@@ -676,19 +675,12 @@ class SentimentModel:
         that prior too, what ``snownlp.sentiment.classify("")`` gives: ``SnowNLP("")`` itself
         raises ZeroDivisionError while building an unrelated BM25 index.
         """
-        scores = self._scores
-        cached = scores.get(text)
-        if cached is not None:
-            scores.move_to_end(text)
-            return cached
+        return self._scores.get(text, self._score_uncached)
+
+    def _score_uncached(self, text: str) -> float:
         stopwords = self._stopwords
         words = [word for word in self._segmenter.segment(text) if word not in stopwords]
-        value = self._classifier.positive_probability(words)
-        if self._text_cache_size > 0:
-            scores[text] = value
-            if len(scores) > self._text_cache_size:
-                scores.popitem(last=False)
-        return value
+        return self._classifier.positive_probability(words)
 
     def trajectory(self, turns: Sequence[Sequence[str]]) -> SentimentTrajectory:
         """Buyer sentiment through one conversation: :func:`buyer_trajectory` of :meth:`score`."""

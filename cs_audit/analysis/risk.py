@@ -52,6 +52,9 @@ REFUSAL = "risk.refusal"
 PLAIN = "plain"
 CATEGORIES = (CONTACT, PAYMENT, REVIEW)
 FAMILY = "risk"
+# How far after a channel a question ending (context.txt: 吗, 么, ?) may stand for an intent
+# marked `question` to count (你有微信吗呀).
+QUESTION_REACH = 3
 # An intent reaches its channel within this many characters unless it says reach=N.
 DEFAULT_INTENT_REACH = 4
 
@@ -330,7 +333,7 @@ class RiskDetector:
             elif kind == "channel":
                 near = intents[bisect_left(intent_starts, hit.start - reach - longest_intent):
                                bisect_right(intent_starts, hit.end + reach)]
-                candidate = _paired(hit, near, scan.text)
+                candidate = _paired(hit, near, scan)
                 if candidate is None and hit.entry.category == CONTACT and not hit.entry.flag("strict"):
                     candidate = _with_account_id(hit, scan)
                 if candidate is not None:
@@ -371,7 +374,8 @@ def _inside_a_longer(hit: Hit, channels: list[Hit], starts: list[int], longest: 
                for channel in channels[bisect_left(starts, hit.end - longest):bisect_right(starts, hit.start)])
 
 
-def _paired(channel: Hit, intents: list[Hit], folded: str) -> _Candidate | None:
+def _paired(channel: Hit, intents: list[Hit], scan: Scan) -> _Candidate | None:
+    folded = scan.text
     category = channel.entry.category
     best: tuple[tuple[int, int], Hit] | None = None
     for intent in intents:
@@ -397,7 +401,7 @@ def _paired(channel: Hit, intents: list[Hit], folded: str) -> _Candidate | None:
         marks = CLAUSE_MARKS if not term.flag("strong") and category != REVIEW else SENTENCE_MARKS
         if not marks.isdisjoint(folded[low:high]):
             continue
-        if term.flag("question") and not _is_question(folded, channel.end):
+        if term.flag("question") and not scan.asked_after(FAMILY, channel.end, QUESTION_REACH):
             continue
         # nearest first; at equal distance the longer word (返现 rather than 返)
         rank = (gap, intent.start - intent.end)
@@ -440,18 +444,3 @@ def _describe(hit: Hit) -> str:
     """The word as listed; numbers and addresses only by what they are."""
     name = hit.entry.phrase if hit.entry.source == "built in" else hit.entry.key
     return f"{name} via {hit.via}" if hit.via else name
-
-
-# How far after a request a 吗/? may stand for the request to be a question (你有微信吗呀).
-_QUESTION_REACH = 3
-_QUESTION_ENDINGS = frozenset("吗么?")
-
-
-def _is_question(folded: str, position: int) -> bool:
-    """A 吗/么/? follows ``position`` closely, in the same clause."""
-    for character in folded[position:position + _QUESTION_REACH + 1]:
-        if character in _QUESTION_ENDINGS:
-            return True
-        if character in CLAUSE_MARKS:
-            return False
-    return False

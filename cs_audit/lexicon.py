@@ -139,6 +139,20 @@ def _text_lines(text: str) -> list[str]:
     return lines[:-1] if lines and not lines[-1] else lines
 
 
+def content_lines(path: Path, problems: ProblemList) -> list[tuple[int, str]]:
+    """(line number, text) of each line of ``path`` with content once a ``#`` comment and the
+    surrounding space are taken off; a file that cannot be read is a problem and gives none."""
+    lines: list[str] = []
+    with problems.gathered():
+        lines = read_lines(path)
+    found = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            found.append((number, line))
+    return found
+
+
 def read_lexicon(path: Path | str, problems: ProblemList | None = None) -> list[LexiconEntry]:
     """Parse a lexicon file.
 
@@ -152,13 +166,7 @@ def read_lexicon(path: Path | str, problems: ProblemList | None = None) -> list[
     own = problems if problems is not None else ProblemList()
     path = Path(path)
     entries: list[LexiconEntry] = []
-    lines: list[str] = []
-    with own.gathered():
-        lines = read_lines(path)
-    for number, raw in enumerate(lines, start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for number, line in content_lines(path, own):
         parts = [part.strip() for part in line.split("|")]
         if not parts[0]:
             own.add(path, number, "empty phrase before '|'; write 'phrase | …' or delete the line")

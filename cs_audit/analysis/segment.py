@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cs_audit.cache import cached
-from cs_audit.lexicon import LexiconError, ProblemList, read_lines
+from cs_audit.lexicon import LexiconError, ProblemList, content_lines
 
 # Canned replies repeat thousands of times in an export; segment each distinct text once.
 _SEGMENTATION_CACHE_SIZE = 65_536
@@ -54,13 +54,7 @@ def read_user_dict(path: Path | str, problems: ProblemList | None = None) -> lis
     own = problems if problems is not None else ProblemList()
     path = Path(path)
     words: list[UserWord] = []
-    lines: list[str] = []
-    with own.gathered():
-        lines = read_lines(path)
-    for number, raw in enumerate(lines, start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for number, line in content_lines(path, own):
         with own.gathered():
             words.append(_user_word(path, number, line))
     if problems is None:

@@ -105,6 +105,14 @@ def _terminated(signum: int, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def _exit_with_problems(problems: Sequence[LexiconProblem], summary: str) -> None:
+    """Each problem as ``path:line: message`` with its line, then ``summary``; exit status 2."""
+    for line in problem_lines(problems):
+        click.echo(line, err=True)
+    click.echo(summary, err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def lexicons_option(command: Callable) -> Callable:
     """--lexicons DIR: build the detectors from another lexicon folder."""
     return click.option(
@@ -793,11 +801,8 @@ def rubric_check(rubric_ref: str, examples_dir: Path | None, lexicon_dir: Path |
     folders = example_folders(resolve_rubric(rubric_ref), examples_dir)
     checked = check_rubric(loaded, folders, lexicon_dir)
     if checked.problems:
-        for line in problem_lines(checked.problems):
-            click.echo(line, err=True)
-        click.echo(f"{len(checked.problems)} problem(s) in the example tables; the rows were not "
-                   "judged", err=True)
-        sys.exit(EXIT_USAGE)
+        _exit_with_problems(checked.problems, f"{len(checked.problems)} problem(s) in the example "
+                                              "tables; the rows were not judged")
     click.echo(f"rubric: {loaded.name} ({loaded.source})")
     rows = [[table.check_id, f"{table.right}/{table.total}",
              "no table" if table.path is None else ("ok" if not table.wrong else "FAIL")]
@@ -992,11 +997,8 @@ def lexicon_check(folder: Path | None) -> None:
 
     checked = check_folder(folder)
     if checked.problems:
-        for line in problem_lines(checked.problems):
-            click.echo(line, err=True)
-        click.echo(f"{checked.folder}: {len(checked.problems)} problem(s) in the lexicon files; "
-                   "the examples were not run", err=True)
-        sys.exit(EXIT_USAGE)
+        _exit_with_problems(checked.problems, f"{checked.folder}: {len(checked.problems)} problem(s) "
+                                              "in the lexicon files; the examples were not run")
     rows = [[table.table, f"{table.passed}/{table.total}", "ok" if not table.failures else "FAIL"]
             for table in checked.tables]
     click.echo(f"lexicons: {checked.folder}")

@@ -39,9 +39,10 @@ format). Decisions made here and why:
   its own first message is in ``evidence``).
 - The main type is ``malicious`` when present; then ``after_sales`` when the first disputing
   buyer turn says a return, refund or repair is stuck or refused (还不退款, 不给退, 没人处理):
-  that is what the buyer asks to fix; otherwise, among the types of that turn, the cause before
-  the wish: quality, logistics, price, then after_sales, then attitude (有色差，我要退货 is a
-  quality dispute).
+  that is what the buyer asks to fix; otherwise, among the types of that turn — those named by
+  a grievance of their own (少给我算了话费) when there are any, not by a topic word the turn's
+  complaint words made one (手机, 流量) — the cause before the wish: quality, logistics, price,
+  then after_sales, then attitude (有色差，我要退货 is a quality dispute).
 - Steps are looked for in ``agent`` messages after ``start_index`` only: an apology made before
   the buyer complained, or an auto-reply by a ``bot``, does not handle the dispute.
 """
@@ -350,7 +351,7 @@ class DisputeAnalyzer:
         ``detections`` are the conversation's other detections (tone.*, buyer.escalation …),
         used for apologies and for the threats behind a money demand.
         """
-        found, stuck = self._types_found(conversation, detections)
+        found, stuck, specific = self._types_found(conversation, detections)
         if not found:
             return NO_DISPUTE
         first: dict[str, DisputeEvidence] = {}
@@ -361,6 +362,14 @@ class DisputeAnalyzer:
         turn_of = _buyer_turns(conversation)
         opening = [name for name, evidence in first.items()
                    if turn_of[evidence.message_index] == turn_of[start_index]]
+        # A grievance named in its own words (少给我算了话费, 无货) says what the buyer asks to fix
+        # better than a topic word its turn made a complaint (手机, 流量, 办理): the topic decides
+        # only when the turn names no grievance of its own.
+        named = [name for name in opening
+                 if any(turn_of[evidence.message_index] == turn_of[start_index] for evidence in specific
+                        if evidence.name == name)]
+        if named:
+            opening = named
         if "malicious" in first:
             main = "malicious"
         elif any(turn_of[evidence.message_index] == turn_of[start_index] for evidence in stuck):
@@ -380,10 +389,11 @@ class DisputeAnalyzer:
         )
 
     def _types_found(self, conversation: Conversation, detections: Sequence[Detection]
-                     ) -> tuple[list[DisputeEvidence], list[DisputeEvidence]]:
-        """Every type phrase that counts, and among them the after-sales ones that say the
-        return, refund or repair is stuck or refused on their own (还不退款, 不给退), not a plain
-        wish (退货) made a grievance by its turn."""
+                     ) -> tuple[list[DisputeEvidence], list[DisputeEvidence], list[DisputeEvidence]]:
+        """Every type phrase that counts; among them the after-sales ones that say the return,
+        refund or repair is stuck or refused on their own (还不退款, 不给退), not a plain wish
+        (退货) made a grievance by its turn; and every one that names a grievance on its own, not
+        a topic word (物流, 手机, 流量) made one by its turn."""
         turn_of = _buyer_turns(conversation)
         threatened_turns = {
             turn_of[d.message_index] for d in detections
@@ -408,6 +418,7 @@ class DisputeAnalyzer:
         }
         found: list[DisputeEvidence] = []
         stuck: list[DisputeEvidence] = []
+        specific: list[DisputeEvidence] = []
         for index, reading in readings.items():
             for match in reading.matches:
                 if NEEDS_COMPLAINT in match.needs and turn_of[index] not in complaining_turns:
@@ -416,9 +427,11 @@ class DisputeAnalyzer:
                     continue
                 evidence = DisputeEvidence(match.name, index, match.span, match.text)
                 found.append(evidence)
-                if match.name == "after_sales" and not match.topic:
-                    stuck.append(evidence)
-        return found, stuck
+                if not match.topic:
+                    specific.append(evidence)
+                    if match.name == "after_sales":
+                        stuck.append(evidence)
+        return found, stuck, specific
 
     def _steps_taken(self, conversation: Conversation, detections: Sequence[Detection],
                      start_index: int) -> tuple[DisputeSteps, list[DisputeEvidence]]:

@@ -8,7 +8,8 @@ three classes, ``neg``, ``neu``, ``pos``. Training material, none of its text co
   ``split == "dev"``), their text read from the prepared chats in ``$CS_AUDIT_REAL_DATA``;
   the test half is never read here;
 - more buyer messages of STC-3 dialogues 601+ that are not in the gold set, labelled for this
-  model (``bench/gold/mood_extra.jsonl``: ids, message indices and labels only);
+  model by the gold guidelines' mood rule (``bench/gold/mood_extra.jsonl``: ids, message
+  indices and labels only; 1,500 messages, each read once, no second annotator);
 - short chat lines written for this model from the seeds' account of what neutral, angry and
   satisfied buyers write (``bench/mood/seed_lines.tsv``, our own words);
 - labelled short reviews from SophonPlus/ChineseNlpCorpus (``online_shopping_10_cats.csv``
@@ -38,7 +39,6 @@ import marshal
 import random
 import sys
 from collections import defaultdict
-from itertools import product
 from math import log
 from pathlib import Path
 
@@ -58,6 +58,11 @@ SEED_LINES = BENCH / "mood" / "seed_lines.tsv"
 REVIEWS = ("online_shopping_10_cats.csv", "waimai_10k.csv")
 REVIEW_MAX_CHARS = 40  # chat messages are short; long reviews teach length, not mood
 REVIEWS_PER_CLASS = 300  # more drowns the chat material: held-out log loss rises
+# Each chat document (labelled message, seed line) is counted this many times, the reviews once:
+# the reviews add vocabulary, the chat material decides. 3 gave the lowest held-out log loss of
+# 1, 2 and 3 with 1,500 extra labels (0.634, 0.625, 0.618); the Bayes format has no weights, so
+# the document is repeated, as Bayes.train would count a repeated document.
+CHAT_WEIGHT = 3
 FOLDS = 5
 ANGRY_BELOW = 0.2
 
@@ -123,36 +128,44 @@ def train(documents: list[tuple[list[str], str]]) -> dict:
 
 
 def fit_calibration(raw: list[tuple[list[float], int, str]]) -> dict:
-    """Temperature, length power and class offsets minimising the held-out log loss."""
+    """Temperature, length power, length offset and class offsets minimising the held-out
+    log loss: the proper scoring rule, so that the calibrated numbers are probabilities.
+
+    Coordinate descent from a fixed start with halving steps: deterministic, and the loss is
+    smooth in each parameter. (Round 1's grid stopped at its edges: the positive offset sat on
+    its lowest point.)
+    """
     index = {name: i for i, name in enumerate(CLASSES)}
 
-    def loss(temperature, power, offsets):
+    def loss(params):
+        temperature, power, length_offset, neg, pos = params
+        if temperature <= 0 or power < 0 or length_offset < 0:
+            return float("inf")
         total = 0.0
         for scores, known, mood in raw:
-            probs = calibrated(scores, known, temperature, power, offsets)
+            probs = calibrated(scores, known, temperature, power, (neg, 0.0, pos), length_offset)
             total -= log(max(probs[index[mood]], 1e-12))
         return total / len(raw)
 
-    best = None
-    for temperature, power in product((1, 1.5, 2, 3, 4, 6, 8), (0, 0.25, 0.5, 0.75, 1.0)):
-        for neg, pos in product((-1, -0.5, 0, 0.5, 1), (-1, -0.5, 0, 0.5, 1)):
-            value = loss(temperature, power, (neg, 0.0, pos))
-            if best is None or value < best[0]:
-                best = (value, temperature, power, neg, pos)
-    # A finer pass around the best grid point.
-    _, t0, p0, n0, q0 = best
-    for temperature, power, neg, pos in product(
-            [t0 * f for f in (0.8, 0.9, 1, 1.1, 1.25)], [p0 + d for d in (-0.1, 0, 0.1)],
-            [n0 + d for d in (-0.25, 0, 0.25)], [q0 + d for d in (-0.25, 0, 0.25)]):
-        if power < 0:
-            continue
-        value = loss(temperature, power, (neg, 0.0, pos))
-        if value < best[0]:
-            best = (value, temperature, power, neg, pos)
-    value, temperature, power, neg, pos = best
+    params = [1.0, 0.5, 1.0, 0.0, -1.0]
+    steps = [0.5, 0.2, 1.0, 0.5, 0.5]
+    best = loss(params)
+    while max(steps) >= 1e-3:
+        improved = False
+        for position in range(len(params)):
+            for sign in (1, -1):
+                trial = list(params)
+                trial[position] += sign * steps[position]
+                value = loss(trial)
+                if value < best - 1e-9:
+                    best, params, improved = value, trial, True
+        if not improved:
+            steps = [step / 2 for step in steps]
+    temperature, power, length_offset, neg, pos = params
     return {"temperature": round(temperature, 4), "length_power": round(power, 4),
+            "length_offset": round(length_offset, 4),
             "offsets": {"neg": round(neg, 4), "neu": 0.0, "pos": round(pos, 4)},
-            "held_out_log_loss": round(value, 4)}
+            "held_out_log_loss": round(best, 4)}
 
 
 def mood_figures(scored: list[tuple[float, str]]) -> dict:
@@ -183,15 +196,16 @@ def main(argv: list[str] | None = None) -> int:
 
     segmenter = SentimentModel()
     tokens_of = lambda text: chat_tokens(text, segmenter.segment)  # noqa: E731
-    always = [(tokens_of(text), mood) for _, text, mood in extra] + \
-             [(tokens_of(text), mood) for text, mood in seeds] + \
-             [(tokens_of(text), mood) for text, mood in reviews]
+    always = CHAT_WEIGHT * ([(tokens_of(text), mood) for _, text, mood in extra] +
+                            [(tokens_of(text), mood) for text, mood in seeds]) + \
+        [(tokens_of(text), mood) for text, mood in reviews]
     gold_docs = [(key, tokens_of(text), mood) for key, text, mood in gold_dev]
 
     # Cross-validation over the dev gold messages: each fold scored by a model without it.
     raw = []
     for fold in range(FOLDS):
-        model, _ = train(always + [(t, m) for k, t, m in gold_docs if fold_of(k) != fold])
+        model, _ = train(always + CHAT_WEIGHT * [(t, m) for k, t, m in gold_docs
+                                                 if fold_of(k) != fold])
         classifier = ChatMoodClassifier(model, {"temperature": 1, "length_power": 0,
                                                 "offsets": {c: 0 for c in CLASSES}})
         for key, tokens, mood in gold_docs:
@@ -203,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     scored = []
     for scores, known, mood in raw:
         p_neg, p_neu, p_pos = calibrated(scores, known, calibration["temperature"],
-                                         calibration["length_power"], offsets)
+                                         calibration["length_power"], offsets,
+                                         calibration["length_offset"])
         scored.append((p_pos + p_neu / 2, mood))
     calibration["held_out"] = mood_figures(scored)
     # The lines the mood checks draw: share of each class's held-out messages below a line.
@@ -211,13 +226,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{line:.2f}": {mood: round(sum(s < line for s, m in scored if m == mood)
                                     / max(1, sum(m == mood for _, m in scored)), 3)
                         for mood in CLASSES}
-        for line in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)}
+        for line in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)}
     calibration["held_out_median"] = {
         mood: round(sorted(s for s, m in scored if m == mood)[
             sum(m == mood for _, m in scored) // 2], 3) for mood in CLASSES}
 
     # The shipped model: everything.
-    model, _ = train(always + [(t, m) for _, t, m in gold_docs])
+    model, _ = train(always + CHAT_WEIGHT * [(t, m) for _, t, m in gold_docs])
 
     # Spearman(last buyer turn, S) on STC-3 dialogues 601+ that gave no training message.
     used = {key.split("#")[0] for key, *_ in gold_dev} | {key.split("#")[0] for key, *_ in extra}

@@ -17,13 +17,23 @@ from cs_audit.rubric import RubricError, load_rubric
 
 # Neutral chat the review model reads as anger (it scores these below 0.2).
 NEUTRAL = ["我身高165体重110斤，穿什么码", "[订单x]", "请问今天能发货吗", "这款有黑色的吗",
-           "收货地址改成杭州市西湖区[地址x]", "好的", "嗯嗯"]
-ANGRY = ["你们就是骗子，差评", "垃圾店铺，再也不会买了", "😡😡", "太坑了吧，气死我了"]
-CONTENT = ["好的谢谢", "谢谢亲，收到了很喜欢😊", "非常满意",
-           # A known miss: 问题 (problem) is mostly a complaint word in the material; pinned
-           # strictly so a better model shows it.
-           pytest.param("问题解决了，辛苦了", marks=pytest.mark.xfail(
-               strict=True, reason="scores 0.43: 问题 weighs as a complaint"))]
+           "收货地址改成杭州市西湖区[地址x]", "好的", "嗯嗯",
+           # A bare order or phone number: round 1 scored these 0.13, the number token alone
+           # leaning on the dates and amounts complaints quote.
+           "528941799061", "18591880786"]
+ANGRY = ["你们就是骗子，差评", "垃圾店铺，再也不会买了", "😡😡", "太坑了吧，气死我了",
+         "呵呵，这就是你们说的好品质？", "说好今天到，又没到，无语", "气死我了😡"]
+# Sure anger must read as sure on a probability scale: well below 0.2, not just below the line.
+SURELY_ANGRY = ["你们就是骗子，差评", "太坑了吧，气死我了", "等了一个礼拜还没发，算了不要了",
+                "你们这服务真是绝了，呵呵"]
+CONTENT = ["好的谢谢", "谢谢亲，收到了很喜欢😊", "非常满意", "问题解决了，辛苦了", "谢谢😊"]
+# Known misses, pinned strictly so that a better model shows them.
+KNOWN_MISSES = [
+    pytest.param("衣服质量太差了，穿一次就破了", marks=pytest.mark.xfail(
+        strict=True, reason="0.34: 质量 and 太 are mostly praise in the reviews")),
+    pytest.param("拍什么拍，碎了就是碎了，恶心", marks=pytest.mark.xfail(
+        strict=True, reason="0.45: 恶心 is rare in the material and 碎 reads as a plain report")),
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +62,18 @@ def test_angry_messages_score_below_the_angry_ending_line(chat, text):
     assert chat.score(text) < line, text
 
 
+@pytest.mark.parametrize("text", SURELY_ANGRY)
+def test_sure_anger_scores_well_below_0_2(chat, text):
+    assert chat.score(text) < 0.1, text
+
+
+@pytest.mark.parametrize("text", KNOWN_MISSES)
+def test_known_misses_still_score_above_the_angry_ending_line(chat, text):
+    line = next(check.params["min_last"] for check in load_rubric("default").checks
+                if check.id == "no_angry_ending")
+    assert chat.score(text) < line, text
+
+
 @pytest.mark.parametrize("text", CONTENT)
 def test_thanks_and_praise_score_above_neutral(chat, text):
     assert chat.score(text) > 0.6, text
@@ -75,6 +97,17 @@ def test_tokens_fold_masks_numbers_and_keep_emoticons():
     assert "<mask>" in words and "<num>" in words and "?" in words
     assert "[怒]" in words and "😡" in words
     assert "订单x" not in "".join(words)
+    assert "<bare>" not in words
+
+
+@pytest.mark.parametrize("text", ["528941799061", "[订单x]", "13800001111，[地址x]", "2.6.2"])
+def test_a_message_of_only_cards_and_numbers_is_marked_bare(text):
+    assert chat_tokens(text, lambda run: [run])[-1] == "<bare>"
+
+
+@pytest.mark.parametrize("text", ["订单528941799061", "ok 123", "😡 123", "[怒]123", ""])
+def test_a_message_with_any_word_or_emoji_is_not_bare(text):
+    assert "<bare>" not in chat_tokens(text, lambda run: [run])
 
 
 def test_score_is_a_probability_of_the_calibrated_classes(chat):

@@ -76,7 +76,7 @@ def test_the_end_gives_score_checks_without_a_message_and_what_to_say_instead(ru
     assert general.splitlines() == [
         # The buyer opens with a price question (满200减50%吗？): not upset on the chat scale,
         # so recovers_upset_buyer does not apply; the angry ending (什么态度，我要投诉你) stays.
-        "  FAILED no_angry_ending (major, -10): buyer's last turn scores 0.10 (angry below 0.35)",
+        "  FAILED no_angry_ending (major, -10): buyer's last turn scores 0.04 (angry below 0.25)",
     ]
     assert result_part.split("What to say instead\n")[1].splitlines() == [
         "  #1 「不知道」 → 建议: 这个问题我帮您确认一下，请您稍等",

@@ -10,7 +10,10 @@ fast path of snownlp's own segmenter (:class:`cs_audit.analysis.sentiment.Sentim
 
 What a review model cannot see is made into tokens before the words are counted:
 placeholders of masked exports ([订单x], [数字x]) and numbers (order numbers, sizes, prices)
-are one token each, so a card of digits weighs as much as one word; question and exclamation
+are one token each, so a card of digits weighs as much as one word; a message of nothing but
+such cards, numbers and marks gets one more token, ``<bare>``: complaints quote dates and
+amounts far more often than other messages do, so the number token alone leans negative, while
+a bare order or phone number is neutral (round 1 scored 18591880786 0.13); question and exclamation
 marks, trailing dots, Weibo emoticons ([怒], [呵呵]), emoji and @mentions are tokens of their
 own; Chinese character pairs are counted beside the words. Words the model never saw in any class are left out: snownlp gives them a count of 1 in
 every class, which pushes a long message towards the class with the fewest words, a length
@@ -19,7 +22,10 @@ bias and not evidence.
 The classifier's log scores are then calibrated (``chat_mood.json``, fitted on held-out
 labelled messages): the class score differences are divided by a temperature that grows with
 the number of tokens, since naive Bayes grows surer with every word even when the words are
-independent of mood, and per-class offsets set the priors of chat. The sentiment of a message
+independent of mood (a word and its character pairs say the same thing twice), and per-class
+offsets set the priors of chat. The length counts from ``length_offset`` tokens rather than
+from one, so a message of one or two known tokens (a bare order number, 营业厅) is not
+sharpened into a verdict its few words cannot carry. The sentiment of a message
 is ``P(pos) + P(neu) / 2``: the chance the buyer is content, counting a neutral message as
 even odds; a neutral message therefore scores near 0.5.
 """
@@ -72,10 +78,12 @@ def chat_tokens(text: str, segment: Callable[[str], Sequence[str]]) -> list[str]
     # expect; platform exports mix both.
     text = unicodedata.normalize("NFKC", text).lower()
     tokens: list[str] = []
+    bare = True
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         piece = match.group()
         if kind == "cjk":
+            bare = False
             tokens.extend(segment(piece))
             # Character pairs as well: a few thousand labelled messages leave most words
             # unseen, and a pair (气死, 没到, 谢谢) still carries the mood when the word
@@ -84,11 +92,15 @@ def chat_tokens(text: str, segment: Callable[[str], Sequence[str]]) -> list[str]
         elif kind == "other":
             # Emoji and pictographs say something; punctuation and stray marks do not.
             if unicodedata.category(piece) == "So":
+                bare = False
                 tokens.append(piece)
         elif kind in ("emoticon", "latin"):
+            bare = False
             tokens.append(piece)
         else:
             tokens.append(_FIXED[kind])
+    if bare and tokens:
+        tokens.append("<bare>")
     return tokens
 
 
@@ -115,6 +127,7 @@ class ChatMoodClassifier:
         self._totals = [model["d"][name]["total"] for name in CLASSES]
         self._temperature = float(calibration["temperature"])
         self._length_power = float(calibration["length_power"])
+        self._length_offset = float(calibration.get("length_offset", 0.0))
         self._offsets = [float(calibration["offsets"][name]) for name in CLASSES]
         self._cache_size = cache_size
         self._word_logs: dict[str, tuple[float, float, float] | None] = {}
@@ -148,7 +161,8 @@ class ChatMoodClassifier:
     def probabilities(self, tokens: Sequence[str]) -> tuple[float, float, float]:
         """Calibrated P(neg), P(neu), P(pos)."""
         scores, known = self.raw_scores(tokens)
-        return calibrated(scores, known, self._temperature, self._length_power, self._offsets)
+        return calibrated(scores, known, self._temperature, self._length_power, self._offsets,
+                          self._length_offset)
 
     def positive_probability(self, tokens: Sequence[str]) -> float:
         p_neg, p_neu, p_pos = self.probabilities(tokens)
@@ -156,10 +170,10 @@ class ChatMoodClassifier:
 
 
 def calibrated(scores: Sequence[float], known: int, temperature: float, length_power: float,
-               offsets: Sequence[float]) -> tuple[float, float, float]:
+               offsets: Sequence[float], length_offset: float = 0.0) -> tuple[float, float, float]:
     """Softmax of the class scores relative to ``neu``, divided by the length temperature
-    ``temperature * max(known, 1) ** length_power``, plus the class offsets."""
-    spread = temperature * max(known, 1) ** length_power
+    ``temperature * (max(known, 1) + length_offset) ** length_power``, plus the class offsets."""
+    spread = temperature * (max(known, 1) + length_offset) ** length_power
     neutral = scores[1]
     z = [(score - neutral) / spread + offset for score, offset in zip(scores, offsets)]
     top = max(z)

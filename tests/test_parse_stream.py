@@ -597,9 +597,17 @@ def test_a_pipe_is_read_once_and_whole(tmp_path):
         with open(pipe, "w", encoding="utf-8") as handle:
             handle.write("conversation_id,role,text\nA,buyer,在吗\nB,agent,在的\nA,agent,您好\n")
 
-    writer = threading.Thread(target=write)
-    writer.start()
-    summary, conversations = streamed(pipe, "csv")
-    writer.join()
+    # A pipe is opened without waiting for a writer (one that never comes reads as empty), so
+    # the writer must be done first, or a reader that comes before it reads nothing and the
+    # writer waits for a reader for ever. A read end held open meanwhile lets the writer open
+    # at once and keeps what it wrote in the pipe.
+    keeper = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join()
+        summary, conversations = streamed(pipe, "csv")
+    finally:
+        os.close(keeper)
     assert [(c.id, len(c.messages)) for c in conversations] == [("A", 2), ("B", 1)]
     assert (summary.encoding, summary.rows, summary.problems) == ("utf-8", 3, ())

@@ -178,6 +178,48 @@ def mood_figures(scored: list[tuple[float, str]]) -> dict:
     return figures
 
 
+def last_buyer_turn(messages: list[tuple[str, str]]) -> list[int]:
+    """Indices of the last run of non-empty buyer messages (what the ending check averages)."""
+    turn: list[int] = []
+    current: list[int] = []
+    for index, (role, text) in enumerate(messages):
+        if role == "buyer":
+            if text.strip():
+                current.append(index)
+        elif role == "agent" and current:
+            turn, current = current, []
+    return current or turn
+
+
+def ending_lines(held_out: dict[str, float], conversations) -> dict:
+    """Where to draw the angry-ending line, from held-out scores: for each line, precision and
+    recall of "the last buyer turn's mean is below it" against the dev chats' gold angry_end.
+
+    Each message is scored by the fold model that did not see it, so the line is not drawn
+    where the training messages themselves fall (in-sample scores sit further from 0.5).
+    """
+    endings = []
+    for line in (GOLD / "chats.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["split"] != "dev":
+            continue
+        turn = last_buyer_turn(conversations[record["id"]])
+        values = [held_out.get(f"{record['id']}#{index}") for index in turn]
+        if not turn or any(value is None for value in values):
+            continue  # a message without a label has no held-out score
+        endings.append((sum(values) / len(values), bool(record["angry_end"])))
+    figures = {"chats": len(endings), "angry": sum(angry for _, angry in endings)}
+    for line in (0.2, 0.25, 0.3, 0.35, 0.4):
+        flagged = [angry for mean, angry in endings if mean < line]
+        hits = sum(flagged)
+        precision = hits / len(flagged) if flagged else 0.0
+        recall = hits / figures["angry"] if figures["angry"] else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
+        figures[f"{line:.2f}"] = {"precision": round(precision, 3), "recall": round(recall, 3),
+                                  "f1": round(f1, 3)}
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="print the figures, write nothing")
@@ -202,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     gold_docs = [(key, tokens_of(text), mood) for key, text, mood in gold_dev]
 
     # Cross-validation over the dev gold messages: each fold scored by a model without it.
-    raw = []
+    raw, raw_keys = [], []
     for fold in range(FOLDS):
         model, _ = train(always + CHAT_WEIGHT * [(t, m) for k, t, m in gold_docs
                                                  if fold_of(k) != fold])
@@ -212,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             if fold_of(key) == fold:
                 scores, known = classifier.raw_scores(tokens)
                 raw.append((scores, known, mood))
+                raw_keys.append(key)
     calibration = fit_calibration(raw)
     offsets = [calibration["offsets"][c] for c in CLASSES]
     scored = []
@@ -227,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                                     / max(1, sum(m == mood for _, m in scored)), 3)
                         for mood in CLASSES}
         for line in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)}
+    calibration["held_out_ending_lines"] = ending_lines(
+        dict(zip(raw_keys, (score for score, _ in scored))), conversations)
     calibration["held_out_median"] = {
         mood: round(sorted(s for s, m in scored if m == mood)[
             sum(m == mood for _, m in scored) // 2], 3) for mood in CLASSES}

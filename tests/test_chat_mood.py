@@ -29,8 +29,6 @@ SURELY_ANGRY = ["你们就是骗子，差评", "太坑了吧，气死我了", "�
 CONTENT = ["好的谢谢", "谢谢亲，收到了很喜欢😊", "非常满意", "问题解决了，辛苦了", "谢谢😊"]
 # Known misses, pinned strictly so that a better model shows them.
 KNOWN_MISSES = [
-    pytest.param("衣服质量太差了，穿一次就破了", marks=pytest.mark.xfail(
-        strict=True, reason="0.34: 质量 and 太 are mostly praise in the reviews")),
     pytest.param("拍什么拍，碎了就是碎了，恶心", marks=pytest.mark.xfail(
         strict=True, reason="0.45: 恶心 is rare in the material and 碎 reads as a plain report")),
 ]

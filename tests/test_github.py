@@ -58,8 +58,8 @@ def test_one_command_per_failed_check_and_input_problem_then_a_plain_summary(rep
     commands, summary = lines[:-1], lines[-1]
     assert len(commands) == failed + problems
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in commands)
-    assert summary == ("cs-audit: 3 conversations, 1 passed, 1 critical, mean score 41.2 "
-                       "(rubric default); 7 errors, 6 warnings, 3 notices; "
+    assert summary == ("cs-audit: 3 conversations, 1 passed, 1 critical, mean score 40.0 "
+                       "(rubric default); 7 errors, 7 warnings, 3 notices; "
                        "3 input problems, 1 unreadable file")
 
 

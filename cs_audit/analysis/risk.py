@@ -27,6 +27,11 @@ The word lists are data (``lexicons/risk_*.txt``, in the engine's one format):
   加微信, 不能加微信吗), and ``@legitimate_*`` surroundings (退款原路退回, 快递员电话, 发票 +
   邮箱), ``@stop`` words that end a warning's reach, and ``@platform_host`` web addresses.
 
+A buyer who asks to be called or written to on their own line (打我电话, 请联系138…, an e-mail
+address given) asks for a callback by the shop's staff, the platform's own service (SPEC §4): the
+finding is marked ``reach_me`` and not reported for buyers. From an agent the same words give
+the agent's personal line and still count.
+
 A message whose only risk words are turned down by a ``refusal`` rule, or which uses one of the
 redirect phrases of ``risk_refusal.txt`` (有问题在这里沟通就好), is a refusal:
 :meth:`RiskDetector.refuses_off_platform`.
@@ -61,7 +66,8 @@ DEFAULT_INTENT_REACH = 4
 _PHONE = re.compile(r"(?<![0-9a-z])\+?(?:86)?(?:1[3-9][0-9]{9}|0[1-9][0-9]{8,10})(?![0-9])")
 _AMOUNT = re.compile(
     r"(?<![0-9a-z])(?:[¥$￥][0-9]{1,6}|[0-9]{1,6}(?:元|块|rmb|r(?![a-z]))"
-    r"|[0-9]{1,6}(?=$|[,.:;!?、。…\n吧呀啊哦哈呢了的]))"
+    # a bare number counts before a clause end, not as a time (22:44) or a list number (1、)
+    r"|[0-9]{1,6}(?=$|[,.;!?。…\n吧呀啊哦哈呢了的]|:(?![0-9])))"
 )
 _ACCOUNT_ID = re.compile(r"(?:号码|号|账号|id|是|为|:)*[a-z0-9]{5,}")
 _DIGIT = re.compile(r"[0-9]")
@@ -70,6 +76,12 @@ _DIGIT = re.compile(r"[0-9]")
 # channel (SPEC §4), not a personal one.
 _OFFICIAL_NUMBER = re.compile(r"(?<![0-9])(?:400|800)[0-9]{6,7}(?![0-9])")
 _OFFICIAL_LABELS = frozenset({"QQ", "phone", "phone number"})
+# The labels of a request to be reached by the other side on the sender's own line or inbox: a
+# phone call phrase (打我电话), a call intent (联系, 打, 致电) with a phone word or number, an
+# e-mail address or the sender's contact details given (我的联系方式138…), 私信我 (a DM on the
+# platform itself). A buyer who asks for that asks the shop's staff to call back or write.
+_REACH_ME_PHRASES = frozenset({"phone call", "e-mail", "contact details", "private message"})
+_PHONE_LABELS = frozenset({"phone", "phone number"})
 # A number cut in two between one sender's consecutive messages (normalised text).
 _DIGIT_TAIL = re.compile(r"[0-9]{2,}[,.:;\n]*$")
 _DIGIT_HEAD = re.compile(r"[,.:;\n]*[0-9]{2,}")
@@ -92,6 +104,9 @@ class RiskFinding:
     span: tuple[int, int]
     text: str
     note: str
+    # Asks to be reached on the sender's own line (打我电话, 请联系138…, an e-mail address given):
+    # from a buyer that is a callback by the shop's staff, the platform's own service.
+    reach_me: bool = False
 
 
 @dataclass(slots=True)
@@ -136,6 +151,7 @@ class RiskDetector:
         engine = load_engine(folder)
         self.engine = engine
         self._hosts = tuple(word.phrase.lower() for word in engine.words_of("platform_host", FAMILY))
+        self._calls = frozenset(word.key for word in engine.words_of("call", FAMILY))
         # The built-in triggers get the same context rules as the listed ones.
         self._phone, self._email, self._link, self._amount, self._offer = (
             _with_rules(term, engine.default_rules(FAMILY, term.category))
@@ -154,6 +170,8 @@ class RiskDetector:
                 findings = self._split_number(previous[message.role].text, message.text)
             previous[message.role] = message
             for finding in findings:
+                if finding.reach_me and message.role == "buyer":
+                    continue  # a callback by the shop's staff (SPEC §4), not a move off it
                 detections.append(
                     Detection(
                         category=finding.category,
@@ -193,7 +211,7 @@ class RiskDetector:
             return []
         joined = self.find(before + text)
         return [RiskFinding(f.category, (0, f.span[1] - len(before)), text[:f.span[1] - len(before)],
-                            f"{f.note} (digits continued from the previous message)")
+                            f"{f.note} (digits continued from the previous message)", f.reach_me)
                 for f in joined
                 if f.category == CONTACT and f.span[0] < len(before) < f.span[1]]
 
@@ -273,7 +291,8 @@ class RiskDetector:
                   and not (candidate.category == CONTACT and _official_number_near(scan, candidate))):
                 start, end = scan.original_span(candidate.start, candidate.end)
                 findings[candidate.category] = RiskFinding(
-                    candidate.category, (start, end), text[start:end], candidate.note
+                    candidate.category, (start, end), text[start:end], candidate.note,
+                    _reaches_sender(candidate, self._calls),
                 )
         if not negated:
             # "我们没有微信哦" names a channel without any request in it; its negation still
@@ -430,6 +449,14 @@ def _with_account_id(channel: Hit, scan: Scan) -> _Candidate | None:
         return None  # a masked number (156****1004) is read back to confirm it, never to add
     note = f"{_describe(channel)} followed by an account id"
     return _Candidate(CONTACT, channel.start, match.end(), (channel,), note)
+
+
+def _reaches_sender(candidate: _Candidate, calls: frozenset[str]) -> bool:
+    """Whether the request only asks to be called or written to (打我电话, 联系138…, an address)."""
+    if len(candidate.parts) == 1:
+        return candidate.parts[0].entry.label in _REACH_ME_PHRASES
+    channel, intent = candidate.parts
+    return channel.entry.label in _PHONE_LABELS and intent.entry.key in calls
 
 
 def _official_number_near(scan: Scan, candidate: _Candidate) -> bool:

@@ -35,8 +35,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import IO, NamedTuple
 
-from cs_audit.gate import NOTE_SEVERITY, GateRule
-
+from cs_audit.gate import GateRule
 from cs_audit.model import SEVERITY_RANK, CheckResult, ConversationResult, InputSummary, Message
 from cs_audit.reporters import Report, Shown
 from cs_audit.reporters.deflate import DeflatedText

@@ -39,8 +39,13 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _uri(path: str) -> str:
-    """A path as a relative URI reference (``/`` separators, other characters percent-encoded)."""
-    return quote(PurePath(path).as_posix(), safe="/:@!$&'()*+,;=-._~")
+    """A path as a URI: relative paths as relative references (what code-scanning UIs resolve
+    against the repository), absolute ones as ``file://`` URIs; other characters
+    percent-encoded."""
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return pure.as_uri()
+    return quote(pure.as_posix(), safe="/@!$&'()*+,;=-._~")
 
 
 def _location(uri: str, line: int) -> dict[str, Any]:

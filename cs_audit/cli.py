@@ -348,7 +348,8 @@ def _default_table_view() -> TableView:
 
 class _KeptForReports:
     """What the parent keeps of each result for the reports written at the end: the table's
-    row or the GitHub annotations to print, the JUnit testcase (each only when asked for)."""
+    row or the GitHub annotations to print, the SARIF results, the JUnit testcase (spooled to a
+    temporary file); each only when asked for."""
 
     def __init__(self, stdout_format: str, outputs: Sequence[str], shown: Shown,
                  rule: GateRule, all_findings: bool = False, table_view: TableView | None = None) -> None:
@@ -607,7 +608,7 @@ def open_inputs(paths: Sequence[Path], input_format: str, encoding: str,
             column_map = parse_map_option(column_map_spec)
         except ColumnMapError as error:
             raise UserError(str(error)) from None
-    paths, stdin_copy = _with_stdin_copy(paths, input_format)
+    paths, stdin_copy = _with_stdin_copy(paths)
     try:
         files, reports = collect_inputs(paths)
     except FileNotFoundError as error:
@@ -622,7 +623,7 @@ def open_inputs(paths: Sequence[Path], input_format: str, encoding: str,
     return InputStream(files, input_format, encoding, column_map, shown_as)
 
 
-def _with_stdin_copy(paths: Sequence[Path], input_format: str) -> tuple[list[Path], Path | None]:
+def _with_stdin_copy(paths: Sequence[Path]) -> tuple[list[Path], Path | None]:
     """``paths`` with ``-`` replaced by a copy of standard input (removed when the command
     ends), and that copy."""
     from cs_audit.parsers.stdin import StdinTooLarge, copy_stdin, temporary_folder
@@ -701,17 +702,20 @@ def main() -> None:
 @click.option("--color/--no-color", "colour", default=None,
               help="Colour failed and critical rows of the table; default: when standard output "
                    "is a terminal, unless NO_COLOR is set (FORCE_COLOR forces it).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no input-problem warnings.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress bar, no input-problem warnings, no note naming the settings file.")
 @project_settings
 def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], stdout_format: str,
           fail_under: float | None, fail_on: str, input_format: str, encoding: str,
           column_map_spec: str | None, lang: str, jobs: int, baseline: Path | None,
           no_mask: bool, lexicon_dir: Path | None, findings: str, only_failed: bool,
           top: int | None, colour: bool | None, quiet: bool) -> None:
-    """Audit chat exports in PATHS (files, or folders walked recursively in sorted order).
+    """Audit chat exports in PATHS (files, folders walked recursively in sorted order, or - for
+    standard input). Settings come from cs-audit.toml or [tool.cs-audit] in pyproject.toml,
+    found from the working folder upwards; options given here win.
 
     Exit status: 0 when no gate failed, 1 when --fail-under or --fail-on failed, 2 for usage
-    errors, an invalid rubric or lexicon file, or when no input could be read at all.
+    errors, an invalid rubric, lexicon or settings file, or when no input could be read at all.
     """
     for output in outputs:
         if output_format(output) is None:

@@ -10,21 +10,23 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 from pathlib import Path
 
 import click
 
 from cs_audit import __version__
+from cs_audit.gate import GateRule
 from cs_audit.lexicon import LexiconError, LexiconProblem
-from cs_audit.model import SEVERITY_RANK, Conversation, ConversationResult, InputSummary
+from cs_audit.model import Conversation, ConversationResult, InputSummary
 from cs_audit.parsers import INPUT_FORMATS, MAPPED_FORMATS, collect_inputs, stream_file
 from cs_audit.parsers.columns import ColumnMap, ColumnMapError, parse_map_option
+from cs_audit.parsers.stdin import STDIN_ARGUMENT, STDIN_NAME
 from cs_audit.parsers.text import EncodingProblem, check_encoding
 from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.atomic import atomic_target
-from cs_audit.reporters.terminal import terminal_text
+from cs_audit.reporters.terminal import terminal_text, terminal_width, use_colour
 from cs_audit.reporters.json_report import SCHEMA
 from cs_audit.rubric import Rubric, RubricError, load_rubric
 
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
     from cs_audit.audit import Auditor
     from cs_audit.reporters import Shown
     from cs_audit.reporters.deflate import DeflatedText
-    from cs_audit.reporters.junit import ConversationCase
+    from cs_audit.reporters.junit import JUnitCases
+    from cs_audit.reporters.table import TableRows, TableView
     from cs_audit.reporters.xlsx import ConversationRows, RowRenderer, WorkbookRows
 
 _Item = TypeVar("_Item")
@@ -41,6 +44,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `git log | head` gives
 FAIL_ON_CHOICES = ("critical", "major", "minor", "never")
 STDOUT_FORMATS = ("table", "json", "github", "none")
+FINDINGS_CHOICES = ("gate", "all")
 MAX_WARNINGS = 20
 EXPLAIN_EXAMPLES = 5
 # Between the messages of an example conversation shown on one line (the table has a tab).
@@ -167,7 +171,8 @@ class Gate:
         self.fail_under = fail_under
         self.fail_on = fail_on
         self.baseline = baseline
-        self._threshold = SEVERITY_RANK.get(fail_on)
+        # The same rule picks the failures the JUnit, GitHub and SARIF reports show.
+        self.rule = GateRule(fail_under, fail_on, baseline)
         self._scores: float = 0
         self._conversations = 0
         self._failing = 0
@@ -176,10 +181,7 @@ class Gate:
         """Count one audited conversation."""
         self._scores += result.score
         self._conversations += 1
-        if self._threshold is not None:
-            self._failing += sum(1 for c in result.checks
-                                 if not c.passed and SEVERITY_RANK[c.severity] <= self._threshold
-                                 and (result.id, c.rule) not in self.baseline)
+        self._failing += sum(1 for c in result.checks if self.rule.counted_by_fail_on(result, c))
 
     def verdict(self) -> tuple[int, list[str]]:
         """The exit code and the reasons a gate failed."""
@@ -275,7 +277,8 @@ def _stderr_is_terminal() -> bool:
 
 
 def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_format: str,
-         gate: Gate, quiet: bool, jobs: int, mask: bool, lang: str) -> list[InputSummary]:
+         gate: Gate, quiet: bool, jobs: int, mask: bool, lang: str,
+         table_view: TableView | None = None, all_findings: bool = False) -> list[InputSummary]:
     """Audit every conversation of ``stream`` and write the reports; returns the inputs read.
 
     The run is streamed: each result is counted (totals, gate), reduced to what the reports
@@ -292,7 +295,8 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
 
     rubric = auditor.rubric
     shown = Shown(masker(mask), rubric)
-    kept = _KeptForReports(stdout_format, outputs, shown)
+    table_view = table_view or _default_table_view()
+    kept = _KeptForReports(stdout_format, outputs, shown, gate.rule, all_findings, table_view)
     wants_json = stdout_format == "json" or any(output_format(o) in ("json", "jsonl") for o in outputs)
     builder = TotalsBuilder(rubric.slow_after_s, tuple(grade for _, grade in rubric.grades))
     with contextlib.ExitStack() as stack:
@@ -300,6 +304,8 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
         if wants_json:
             spool = DeflatedText()
             stack.callback(spool.close)
+        if kept.junit_cases is not None:
+            stack.callback(kept.junit_cases.close)
         workbook_rows = None
         if any(output_format(o) == "xlsx" for o in outputs):
             from cs_audit.reporters.xlsx import RowRenderer, WorkbookRows
@@ -321,10 +327,11 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
         inputs = stream.summaries
         report = Report(rubric, inputs, (), builder.finish(inputs), shown.show)
         entry_lines = _SpooledLines(spool) if spool is not None else None
-        _write_outputs(report, outputs, lang, entry_lines, workbook_rows, kept.junit_cases)
+        _write_outputs(report, outputs, lang, entry_lines, workbook_rows, kept.junit_cases, gate.rule,
+                       kept.sarif_results)
         if stdout_format == "table":
             from cs_audit.reporters.table import write_table
-            write_table(report, sys.stdout, kept.printed)
+            write_table(report, sys.stdout, kept.table_rows, table_view)
         elif stdout_format == "json":
             write_document(report, entry_lines or (), sys.stdout)
         elif stdout_format == "github":
@@ -333,28 +340,51 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
     return inputs
 
 
+def _default_table_view() -> TableView:
+    from cs_audit.reporters.table import TableView
+
+    return TableView(colour=use_colour(sys.stdout), width=terminal_width(sys.stdout))
+
+
 class _KeptForReports:
     """What the parent keeps of each result for the reports written at the end: the table's
-    row or the GitHub annotations to print, the JUnit testcase (each only when asked for)."""
+    row or the GitHub annotations to print, the SARIF results, the JUnit testcase (spooled to a
+    temporary file); each only when asked for."""
 
-    def __init__(self, stdout_format: str, outputs: Sequence[str], shown: Shown) -> None:
+    def __init__(self, stdout_format: str, outputs: Sequence[str], shown: Shown,
+                 rule: GateRule, all_findings: bool = False, table_view: TableView | None = None) -> None:
         self.printed: list = []
-        self.junit_cases: list | None = None
+        self.table_rows: TableRows | None = None
+        self.junit_cases: JUnitCases | None = None
         self._makers: list[Callable[[ConversationResult], None]] = []
         if stdout_format == "table":
-            from cs_audit.reporters.table import conversation_row
+            from cs_audit.reporters.table import TableRows, conversation_row
 
-            self._makers.append(lambda result: self.printed.append(conversation_row(result, shown.show)))
+            view = table_view or _default_table_view()
+            rows = TableRows(view.only_failed, view.top)
+            self.table_rows = rows
+            self._makers.append(lambda result: rows.add(conversation_row(result, shown.show)))
         elif stdout_format == "github":
             from cs_audit.reporters.github import conversation_annotations
 
-            self._makers.append(lambda result: self.printed.extend(conversation_annotations(result, shown)))
-        if any(output_format(o) == "junit" for o in outputs):
-            from cs_audit.reporters.junit import conversation_case
+            shown_rule = None if all_findings else rule
+            self._makers.append(lambda result: self.printed.extend(
+                conversation_annotations(result, shown, shown_rule)))
+        self.sarif_results: list | None = None
+        if any(output_format(o) == "sarif" for o in outputs):
+            from cs_audit.reporters.sarif import conversation_results
 
-            cases: list = []
+            found: list = []
+            self.sarif_results = found
+            sarif_rule = None if all_findings else rule
+            self._makers.append(lambda result: found.extend(conversation_results(result, shown, sarif_rule)))
+        if any(output_format(o) == "junit" for o in outputs):
+            from cs_audit.reporters.junit import JUnitCases, conversation_case
+
+            # Written to a compressed temporary file as they arrive, not kept in memory.
+            cases = JUnitCases()
             self.junit_cases = cases
-            self._makers.append(lambda result: cases.append(conversation_case(result, shown)))
+            self._makers.append(lambda result: cases.add(conversation_case(result, shown, rule)))
 
     def add(self, result: ConversationResult) -> None:
         for make in self._makers:
@@ -391,11 +421,13 @@ def _conversations_label(_item: object) -> str:
 
 def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
                    entry_lines: Iterable[str] | None = None, workbook_rows: WorkbookRows | None = None,
-                   junit_cases: Sequence[ConversationCase] | None = None) -> None:
+                   junit_cases: JUnitCases | None = None, rule: GateRule | None = None,
+                   sarif_results: Sequence[dict] | None = None) -> None:
     """Write each report; ``entry_lines`` are the results' JSON entries if already encoded (an
     iterable that can be read once per report), ``workbook_rows`` the workbook's rows and
     ``junit_cases`` the JUnit testcases if already made; otherwise each is made from
-    ``report.results``."""
+    ``report.results``; ``sarif_results`` the SARIF results if already made, else every failed
+    check's. ``rule`` decides which findings are failures (default: no gate)."""
     from cs_audit.reporters.json_report import write_document, write_json, write_jsonl
 
     failed: list[str] = []
@@ -416,7 +448,11 @@ def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
                 elif kind == "junit":
                     from cs_audit.reporters.junit import write_junit
 
-                    write_junit(report, target, junit_cases)
+                    write_junit(report, target, junit_cases, rule or GateRule())
+                elif kind == "sarif":
+                    from cs_audit.reporters.sarif import write_sarif
+
+                    write_sarif(report, str(target), sarif_results, rule)
                 else:
                     with open(target, "w", encoding="utf-8", newline="\n") as stream:
                         if entry_lines is None:
@@ -475,6 +511,57 @@ def input_options(command: Callable) -> Callable:
     return command
 
 
+def project_settings(command: Callable) -> Callable:
+    """--config FILE and --isolated, and the settings file's values for every option not given
+    on the command line (see cs_audit.config)."""
+
+    @functools.wraps(command)
+    def with_settings(*args, config_file: Path | None = None, isolated: bool = False, **options):
+        _apply_settings(click.get_current_context(), options, config_file, isolated)
+        return command(*args, **options)
+
+    with_settings = click.option(
+        "--isolated", is_flag=True,
+        help="Ignore every settings file (cs-audit.toml, [tool.cs-audit] in pyproject.toml).")(with_settings)
+    return click.option(
+        "--config", "config_file", metavar="FILE",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        help="Settings file to use instead of the cs-audit.toml or pyproject.toml ([tool.cs-audit]) "
+             "found from the working folder upwards.")(with_settings)
+
+
+def _apply_settings(ctx: click.Context, options: dict, config_file: Path | None, isolated: bool) -> None:
+    """Set each option the user left at its default to the settings file's value."""
+    from click.core import ParameterSource
+
+    from cs_audit.config import ConfigError, discover, load_config
+
+    if isolated and config_file is not None:
+        raise UserError("--config and --isolated cannot be used together: --isolated ignores "
+                        "every settings file")
+    if isolated:
+        return
+    path = config_file or discover(Path.cwd())
+    if path is None:
+        return
+    try:
+        settings = load_config(path)
+    except ConfigError as error:
+        raise UserError(f"invalid settings file:\n{error}") from None
+    params = {param.name: param for param in ctx.command.params}
+    for name, value in settings.values.items():
+        if name not in options:
+            continue  # a setting of another command (review writes no reports)
+        if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
+            continue  # the command line wins
+        try:
+            options[name] = params[name].type_cast_value(ctx, value)
+        except click.BadParameter as error:
+            raise UserError(f"invalid settings file:\n{settings.error(name, error.format_message())}") from None
+    if not options.get("quiet"):
+        click.echo(f"note: settings from {path}", err=True)
+
+
 class InputStream:
     """The conversations of every input, read file after file as the audit asks for them.
 
@@ -483,15 +570,17 @@ class InputStream:
     """
 
     def __init__(self, files: Sequence[Path], input_format: str, encoding: str,
-                 column_map: ColumnMap | None) -> None:
+                 column_map: ColumnMap | None, shown_as: Mapping[Path, str] | None = None) -> None:
         self.files = files
         self.summaries: list[InputSummary] = []
         self._options = (input_format, encoding, column_map)
+        # A file shown under another name: standard input's copy is shown as <stdin>.
+        self._shown_as = shown_as or {}
 
     def conversations(self) -> Iterator[Conversation]:
         """Every conversation of every file, in input order (consumed once)."""
         for path in self.files:
-            streamed = stream_file(path, *self._options)
+            streamed = stream_file(path, *self._options, shown_as=self._shown_as.get(path))
             yield from streamed.conversations
             self.summaries.append(streamed.summary)
 
@@ -519,6 +608,7 @@ def open_inputs(paths: Sequence[Path], input_format: str, encoding: str,
             column_map = parse_map_option(column_map_spec)
         except ColumnMapError as error:
             raise UserError(str(error)) from None
+    paths, stdin_copy = _with_stdin_copy(paths)
     try:
         files, reports = collect_inputs(paths)
     except FileNotFoundError as error:
@@ -529,7 +619,36 @@ def open_inputs(paths: Sequence[Path], input_format: str, encoding: str,
                    err=True)
     if not files:
         raise UserError("no supported input files in " + ", ".join(map(str, paths)))
-    return InputStream(files, input_format, encoding, column_map)
+    shown_as = {stdin_copy: STDIN_NAME} if stdin_copy is not None else None
+    return InputStream(files, input_format, encoding, column_map, shown_as)
+
+
+def _with_stdin_copy(paths: Sequence[Path]) -> tuple[list[Path], Path | None]:
+    """``paths`` with ``-`` replaced by a copy of standard input (removed when the command
+    ends), and that copy."""
+    from cs_audit.parsers.stdin import StdinTooLarge, copy_stdin, temporary_folder
+
+    paths = list(paths)
+    wanted = [number for number, path in enumerate(paths) if str(path) == STDIN_ARGUMENT]
+    if not wanted:
+        return paths, None
+    if len(wanted) > 1:
+        raise UserError("'-' (standard input) may be given once")
+    stdin = sys.stdin.buffer
+    if stdin.isatty():
+        raise UserError("'-' reads the export from standard input, but it is a terminal: pipe or "
+                        "redirect the export into cs-audit (cs-audit audit - < chats.csv)")
+    folder, remove = temporary_folder()
+    click.get_current_context().call_on_close(remove)
+    try:
+        copy = copy_stdin(stdin, folder)
+    except StdinTooLarge as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"cannot copy standard input to the temporary folder: "
+                        f"{error.strerror or error}") from None
+    paths[wanted[0]] = copy
+    return paths, copy
 
 
 def read_inputs(paths: Sequence[Path], input_format: str, encoding: str,
@@ -554,7 +673,7 @@ def main() -> None:
               help="Bundled rubric name (see `rubrics/`) or a TOML rubric file.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write a report; the extension picks the format (.json, .jsonl, .xlsx, "
-                   ".xml for JUnit). Repeatable.")
+                   ".xml for JUnit, .sarif for code scanning). Repeatable.")
 @click.option("--format", "stdout_format", type=click.Choice(STDOUT_FORMATS), default="table",
               show_default=True,
               help="What to print on standard output; github prints workflow annotations.")
@@ -572,19 +691,36 @@ def main() -> None:
                    "rule) do not count for --fail-on.")
 @click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
 @lexicons_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no input-problem warnings.")
+@click.option("--findings", type=click.Choice(FINDINGS_CHOICES), default="gate", show_default=True,
+              help="Which failed checks --format github and .sarif reports list: gate = those "
+                   "that fail the gate (--fail-on, --fail-under, else the rubric's verdict); "
+                   "all = every failed check.")
+@click.option("--only-failed", is_flag=True,
+              help="The table lists only failed and critical conversations (the totals count all).")
+@click.option("--top", type=click.IntRange(min=1), metavar="N",
+              help="The table lists the N worst conversations, critical first, then by score.")
+@click.option("--color/--no-color", "colour", default=None,
+              help="Colour failed and critical rows of the table; default: when standard output "
+                   "is a terminal, unless NO_COLOR is set (FORCE_COLOR forces it).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress bar, no input-problem warnings, no note naming the settings file.")
+@project_settings
 def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], stdout_format: str,
           fail_under: float | None, fail_on: str, input_format: str, encoding: str,
           column_map_spec: str | None, lang: str, jobs: int, baseline: Path | None,
-          no_mask: bool, lexicon_dir: Path | None, quiet: bool) -> None:
-    """Audit chat exports in PATHS (files, or folders walked recursively in sorted order).
+          no_mask: bool, lexicon_dir: Path | None, findings: str, only_failed: bool,
+          top: int | None, colour: bool | None, quiet: bool) -> None:
+    """Audit chat exports in PATHS (files, folders walked recursively in sorted order, or - for
+    standard input). Settings come from cs-audit.toml or [tool.cs-audit] in pyproject.toml,
+    found from the working folder upwards; options given here win.
 
     Exit status: 0 when no gate failed, 1 when --fail-under or --fail-on failed, 2 for usage
-    errors, an invalid rubric or lexicon file, or when no input could be read at all.
+    errors, an invalid rubric, lexicon or settings file, or when no input could be read at all.
     """
     for output in outputs:
         if output_format(output) is None:
-            raise click.BadParameter(f"{output}: unknown report type; use .json, .jsonl, .xlsx or .xml",
+            raise click.BadParameter(f"{output}: unknown report type; use .json, .jsonl, .xlsx, "
+                                     ".xml (JUnit) or .sarif",
                                      param_hint="-o/--output")
     known_failures = read_baseline(baseline) if baseline else frozenset()
     rubric = _load_rubric_or_fail(rubric_ref)
@@ -595,7 +731,11 @@ def audit(paths: tuple[Path, ...], rubric_ref: str, outputs: tuple[str, ...], st
 
     auditor = Auditor(rubric, lexicon_dir)
     gate = Gate(fail_under, fail_on, known_failures)
-    inputs = _run(auditor, stream, outputs, stdout_format, gate, quiet, jobs, mask=not no_mask, lang=lang)
+    from cs_audit.reporters.table import TableView
+
+    view = TableView(only_failed, top, use_colour(sys.stdout, colour), terminal_width(sys.stdout))
+    inputs = _run(auditor, stream, outputs, stdout_format, gate, quiet, jobs, mask=not no_mask, lang=lang,
+                  table_view=view, all_findings=findings == "all")
     if not quiet:
         _warn_problems(inputs, masker(not no_mask))
         _warn_unmapped(inputs, column_map_spec)
@@ -931,10 +1071,11 @@ def _extended_rubric(source: dict) -> str:
               help="Bundled rubric name or a TOML rubric file.")
 @input_options
 @click.option("--color/--no-color", "colour", default=None,
-              help="Colour the transcript; default: only when standard output is a terminal "
-                   "and NO_COLOR is not set.")
+              help="Colour the transcript; default: when standard output is a terminal, unless "
+                   "NO_COLOR is set (FORCE_COLOR forces it).")
 @click.option("--no-mask", is_flag=True, help="Show phone, ID-card and bank-card numbers unmasked.")
 @lexicons_option
+@project_settings
 def review(paths: tuple[Path, ...], conversation_id: str | None, rubric_ref: str, input_format: str,
            encoding: str, column_map_spec: str | None, colour: bool | None, no_mask: bool,
            lexicon_dir: Path | None) -> None:
@@ -966,8 +1107,7 @@ def review(paths: tuple[Path, ...], conversation_id: str | None, rubric_ref: str
                    f"one from {matches[0].source}", err=True)
     result = Auditor(rubric, lexicon_dir).audit(matches[0])
     report = Report.build(rubric, inputs, [result], mask=not no_mask)
-    if colour is None:
-        colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    colour = use_colour(sys.stdout, colour)
     # Not click.echo: it strips ANSI codes on its own when output is not a terminal.
     sys.stdout.write(render_review(result, report, colour))
 

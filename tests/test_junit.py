@@ -12,6 +12,7 @@ from lxml import etree
 
 from cs_audit.analysis.pii import mask_text
 from cs_audit.audit import Auditor
+from cs_audit.gate import GateRule
 from cs_audit.model import SEVERITY_RANK
 from cs_audit.reporters.junit import INPUT_PROBLEMS_CASE, render_junit, write_junit
 from cs_audit.rubric import load_rubric
@@ -135,7 +136,8 @@ def test_characters_xml_cannot_hold_are_replaced_and_the_file_parses(auditor, tm
                         ("agent", "10:00:20", "您好\x00亲\ud800，&<b>\"在的\"</b>\x1b[31m\ufffe"),
                         conversation_id="C\x07<1>")
     report = make_report(auditor, results=[auditor.audit(chat)])
-    write_junit(report, tmp_path / "r.xml")  # a lone surrogate would not even encode
+    # --fail-on minor: the passing conversation's minor findings are failures too.
+    write_junit(report, tmp_path / "r.xml", rule=GateRule(fail_on="minor"))  # a lone surrogate would not even encode
     text = (tmp_path / "r.xml").read_text(encoding="utf-8")
     case = ET.fromstring(text.encode("utf-8")).find("testsuite/testcase")
     assert case.get("name") == "C\ufffd<1>"
@@ -164,3 +166,63 @@ def test_writes_the_same_document_to_a_path_a_text_stream_and_a_binary_stream(re
     assert path.read_bytes() == expected.encode("utf-8") == binary.getvalue()
     assert (tmp_path / "as-string.xml").read_text(encoding="utf-8") == expected == text.getvalue()
     assert expected.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')
+
+
+def _failures(text: str) -> dict[str, list[str]]:
+    document = ET.fromstring(text.encode("utf-8"))
+    return {case.get("name"): [failure.get("type") for failure in case.findall("failure")]
+            for case in document.iter("testcase")}
+
+
+def test_a_passing_conversation_with_a_minor_finding_is_no_failure_without_a_gate(auditor):
+    chat = conversation(("buyer", "10:00:00", "在吗，这件有白色吗"),
+                        ("agent", "10:00:20", "您好，有白色的哦"), conversation_id="MINOR-ONLY")
+    result = auditor.audit(chat)
+    assert result.passed and [c.severity for c in result.checks if not c.passed] == ["minor"]
+    report = make_report(auditor, results=[result])
+    case = ET.fromstring(render_junit(report)).find("testsuite/testcase")
+    assert case.findall("failure") == []
+    assert "note: closing (minor)" in case.find("system-out").text
+    assert _failures(render_junit(report, rule=GateRule(fail_on="minor")))["MINOR-ONLY"] == ["closing"]
+
+
+def test_testcases_fail_by_the_gate_fail_on_severity_and_baseline(report):
+    by_major = _failures(render_junit(report, rule=GateRule(fail_on="major")))
+    severities = {c.rule: c.severity for r in report.results for c in r.checks}
+    assert by_major["R-RUDE"] and all(severities[rule] in ("critical", "major") for rule in by_major["R-RUDE"])
+    known = frozenset(("R-RUDE", rule) for rule in by_major["R-RUDE"])
+    with_baseline = _failures(render_junit(report, rule=GateRule(fail_on="major", baseline=known)))
+    assert with_baseline["R-RUDE"] == []
+
+
+def test_fail_under_fails_the_conversations_scoring_below_it(report):
+    failures = _failures(render_junit(report, rule=GateRule(fail_under=101)))
+    scored = {r.id: r for r in report.results}
+    for name, failed in failures.items():
+        if name in scored:
+            # Every conversation scores below 101: each fails, by its findings or its verdict.
+            assert failed, name
+
+
+def test_junit_cases_are_spooled_and_the_document_is_the_same_as_from_the_results(auditor, report):
+    from cs_audit.reporters.junit import JUnitCases, conversation_case
+
+    rule = GateRule(fail_on="minor")
+    with JUnitCases() as cases:
+        for result in report.results:
+            cases.add(conversation_case(result, report, rule))
+        streamed = render_junit(report, cases)
+        assert render_junit(report, cases) == streamed  # read back as often as asked
+    assert streamed == render_junit(report, rule=rule)
+    etree.fromstring(streamed.encode("utf-8"))
+
+
+def test_junit_cases_hold_no_testcase_in_memory():
+    from cs_audit.reporters.junit import JUnitCases, ConversationCase
+
+    with JUnitCases() as cases:
+        for number in range(2000):
+            cases.add(ConversationCase("a.csv", f"    <testcase name=\"{number}\" />\n", number % 2 == 0))
+        # What stays in memory is one count per run of a file's testcases, not the testcases.
+        assert cases.runs == [["a.csv", 2000, 1000]]
+        assert sum(1 for _ in cases.texts()) == 2000

@@ -56,7 +56,8 @@ def test_streamed_json_reports_and_exit_code_are_those_of_every_result(run_cli, 
 
 
 def test_streamed_workbook_junit_table_and_annotations_are_those_of_every_result(run_cli, tmp_path, request):
-    from cs_audit.reporters.github import render_github
+    from cs_audit.gate import GateRule
+    from cs_audit.reporters.github import conversation_annotations, render_github
     from cs_audit.reporters.junit import render_junit
     from cs_audit.reporters.table import write_table
     from cs_audit.reporters.xlsx import write_xlsx
@@ -72,9 +73,13 @@ def test_streamed_workbook_junit_table_and_annotations_are_those_of_every_result
     assert sheet_parts(tmp_path / "r.xlsx") == sheet_parts(tmp_path / "whole.xlsx")
     assert (tmp_path / "r.xml").read_text(encoding="utf-8") == render_junit(report)
     assert (tmp_path / "again.xml").read_text(encoding="utf-8") == render_junit(report)
-    annotated = run_cli("audit", SAMPLES, "--rubric", "taobao", "--format", "github")
+    annotated = run_cli("audit", SAMPLES, "--rubric", "taobao", "--format", "github", "--findings", "all")
     assert annotated.stdout == render_github(report)
     assert "::error " in annotated.stdout and "::warning " in annotated.stdout
+    gated = run_cli("audit", SAMPLES, "--rubric", "taobao", "--format", "github", "--fail-on", "major")
+    rule = GateRule(fail_on="major")
+    assert gated.stdout == render_github(report, [annotation for result in report.results
+                                                  for annotation in conversation_annotations(result, report, rule)])
 
 
 def test_streamed_stdout_json_equals_the_written_file(run_cli, tmp_path):

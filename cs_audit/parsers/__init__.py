@@ -223,14 +223,15 @@ def sniff_format(path: Path) -> str | None:
 
 
 def stream_file(path: Path, input_format: str = "auto", encoding: str = "auto",
-                column_map: ColumnMap | None = None) -> StreamedFile:
+                column_map: ColumnMap | None = None, shown_as: str | None = None) -> StreamedFile:
     """Read one file as a stream of conversations, each handed out once complete.
 
     The format is decided now (sniffed for ``"auto"``); reading starts with the first
     conversation asked for. The canonical CSV and JSONL are read as they go: a file grouped by
     conversation holds one conversation at a time. A file that cannot be read at all yields no
     conversation and a summary with ``error``. ``column_map`` (``--map``) names other columns
-    and role values for the tabular formats.
+    and role values for the tabular formats. ``shown_as`` names the input in conversations and
+    the summary instead of ``path`` (standard input, copied to a temporary file first).
     """
     refused = _not_a_file(path)
     if refused is None:
@@ -240,11 +241,11 @@ def stream_file(path: Path, input_format: str = "auto", encoding: str = "auto",
             refused = f"cannot read file: {error.strerror or error}"
     if refused is not None:
         streamed = StreamedFile(path, input_format if input_format != "auto" else "unknown")
-        streamed._summary = _unreadable(path, streamed.format, 0, refused)
+        streamed._summary = _unreadable(shown_as or path, streamed.format, 0, refused)
         streamed.conversations = iter(())
         return streamed
     streamed = StreamedFile(path, chosen or "unknown")
-    streamed.conversations = _read(streamed, chosen, encoding, column_map)
+    streamed.conversations = _read(streamed, chosen, encoding, column_map, shown_as or str(path))
     return streamed
 
 
@@ -272,13 +273,13 @@ def _not_a_file(path: Path) -> str | None:
 
 
 def _read(streamed: StreamedFile, chosen: str | None, encoding: str,
-          column_map: ColumnMap | None) -> Iterator[Conversation]:
+          column_map: ColumnMap | None, shown: str) -> Iterator[Conversation]:
     path = streamed.path
     if chosen is None:
-        streamed._summary = _unreadable(path, "unknown", 1,
+        streamed._summary = _unreadable(shown, "unknown", 1,
                                         "format not recognised; pass --input-format csv|jsonl|xlsx")
         return
-    builder = ConversationBuilder(str(path), column_map)
+    builder = ConversationBuilder(shown, column_map)
     stream = PARSERS[chosen](path, builder, encoding)
     used_encoding = None
     while True:
@@ -290,7 +291,7 @@ def _read(streamed: StreamedFile, chosen: str | None, encoding: str,
         except (FileUnreadable, EncodingProblem, OSError, UnicodeDecodeError) as error:
             line, reason = _failure(error)
             if not builder.handed_out:
-                streamed._summary = _unreadable(path, chosen, line, reason)
+                streamed._summary = _unreadable(shown, chosen, line, reason)
                 return
             # Parsers raise before handing anything out; after that, only a file changed or
             # damaged while it was read gets here. What was handed out stands, and is counted.
@@ -298,7 +299,7 @@ def _read(streamed: StreamedFile, chosen: str | None, encoding: str,
             break
         yield conversation
     streamed._summary = InputSummary(
-        path=str(path), format=chosen, encoding=used_encoding, rows=builder.rows,
+        path=shown, format=chosen, encoding=used_encoding, rows=builder.rows,
         messages=builder.messages, conversations=builder.handed_out,
         problems=tuple(builder.problems),
     )
@@ -338,7 +339,7 @@ def parse_file(path: Path, input_format: str = "auto", encoding: str = "auto",
     return ParsedFile(streamed.summary, conversations)
 
 
-def _unreadable(path: Path, fmt: str, line: int, reason: str) -> InputSummary:
+def _unreadable(path: Path | str, fmt: str, line: int, reason: str) -> InputSummary:
     return InputSummary(path=str(path), format=fmt, encoding=None, rows=0, messages=0,
                         conversations=0, problems=(InputProblem(line, reason),), error=reason)
 

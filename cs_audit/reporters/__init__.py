@@ -93,7 +93,7 @@ def output_format(path: str) -> str | None:
     """Report format named by an output file's extension, or None if unsupported."""
     lowered = path.lower()
     for extension, name in ((".jsonl", "jsonl"), (".json", "json"), (".xlsx", "xlsx"),
-                            (".xml", "junit")):
+                            (".xml", "junit"), (".sarif", "sarif")):
         if lowered.endswith(extension):
             return name
     return None

@@ -1,7 +1,8 @@
 """GitHub Actions workflow commands (``--format github``): an annotation per failed check.
 
-Each failed check becomes ``::error`` (critical, major), ``::warning`` (minor) or ``::notice``
-(info) with ``file=`` the input file as given on the command line (run from the repository root
+Each failed check that fails the gate (:class:`cs_audit.gate.GateRule`; every failed check when
+the CLI is given ``--findings all``) becomes ``::error`` (critical, major, and any check
+``--fail-on`` counts), ``::warning`` (minor) or ``::notice`` (info) with ``file=`` the input file as given on the command line (run from the repository root
 with relative paths so GitHub can attach it to the file), ``line=`` the file line of the message
 the check points at (else the conversation's first line) and ``title=`` the rule id. The text
 names the conversation, the severity and the finding, quotes the message and adds the
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from collections.abc import Iterable
 from typing import IO
 
+from cs_audit.gate import GateRule
 from cs_audit.model import SEVERITY_RANK, CheckResult, ConversationResult
 from cs_audit.reporters.terminal import terminal_text
 from cs_audit.reporters import Report, Shown
@@ -84,17 +86,24 @@ def _check_text(check: CheckResult, result: ConversationResult, report: Report) 
     return "\n".join(lines)
 
 
-def conversation_annotations(result: ConversationResult, report: Report | Shown) -> list[Annotation]:
+def conversation_annotations(result: ConversationResult, report: Report | Shown,
+                             rule: GateRule | None = None) -> list[Annotation]:
     """The annotations of one conversation's failed checks, in the rubric's order (a ``Shown``
-    with the rubric will do for ``report``: a streamed run keeps these, not the result)."""
+    with the rubric will do for ``report``: a streamed run keeps these, not the result).
+
+    With ``rule``, only the checks that fail that gate; without, every failed check.
+    """
     found: list[Annotation] = []
-    for check in result.checks:
+    shown = rule.failing_checks(result) if rule is not None else result.checks
+    for check in shown:
         if check.passed:
             continue
         index = check.message_index
         line = (result.messages[index].line if index is not None
                 and 0 <= index < len(result.messages) else 0) or _first_line(result)
-        found.append(Annotation(LEVEL_BY_SEVERITY[check.severity], report.show(result.source), line,
+        level = ("error" if rule is not None and rule.counted_by_fail_on(result, check)
+                 else LEVEL_BY_SEVERITY[check.severity])
+        found.append(Annotation(level, report.show(result.source), line,
                                 check.rule, _check_text(check, result, report),
                                 SEVERITY_RANK[check.severity]))
     return found

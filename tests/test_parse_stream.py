@@ -611,3 +611,33 @@ def test_a_pipe_is_read_once_and_whole(tmp_path):
         os.close(keeper)
     assert [(c.id, len(c.messages)) for c in conversations] == [("A", 2), ("B", 1)]
     assert (summary.encoding, summary.rows, summary.problems) == ("utf-8", 3, ())
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("input_format", ["auto", "csv"])
+def test_a_pipe_is_sniffed_and_read_whole(tmp_path, input_format):
+    # Sniffing the format reads the start of the input, and parsing reads it again: a pipe gives
+    # its bytes once, so it is copied first, and the copy is gone once it has been read.
+    import os
+    import tempfile
+    import threading
+    pipe = tmp_path / "export.csv"
+    os.mkfifo(pipe)
+    rows = "conversation_id,role,text\nA,buyer,在吗\nB,agent,在的\nA,agent,您好\n"
+
+    def write() -> None:
+        with open(pipe, "w", encoding="utf-8") as handle:
+            handle.write(rows)
+
+    keeper = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join()
+        before = set(os.listdir(tempfile.gettempdir()))
+        summary, conversations = streamed(pipe, input_format)
+    finally:
+        os.close(keeper)
+    assert [(c.id, len(c.messages)) for c in conversations] == [("A", 2), ("B", 1)]
+    assert (summary.path, summary.format, summary.rows, summary.problems) == (str(pipe), "csv", 3, ())
+    assert set(os.listdir(tempfile.gettempdir())) <= before

@@ -234,6 +234,8 @@ def stream_file(path: Path, input_format: str = "auto", encoding: str = "auto",
     the summary instead of ``path`` (standard input, copied to a temporary file first).
     """
     refused = _not_a_file(path)
+    if refused is None and _is_pipe(path):
+        return _stream_pipe(path, input_format, encoding, column_map, shown_as or str(path))
     if refused is None:
         try:
             chosen = sniff_format(path) if input_format == "auto" else input_format
@@ -246,6 +248,49 @@ def stream_file(path: Path, input_format: str = "auto", encoding: str = "auto",
         return streamed
     streamed = StreamedFile(path, chosen or "unknown")
     streamed.conversations = _read(streamed, chosen, encoding, column_map, shown_as or str(path))
+    return streamed
+
+
+def _is_pipe(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _stream_pipe(path: Path, input_format: str, encoding: str, column_map: ColumnMap | None,
+                 shown: str) -> StreamedFile:
+    """A named pipe (``<(zcat export.csv.gz)``), copied to a private temporary file first.
+
+    Sniffing the format, checking the encoding and parsing each read the file from its start,
+    which a pipe gives only once: the copy (bounded as any file read whole) is read instead and
+    removed once its conversations have been read.
+    """
+    from cs_audit.parsers.stdin import StdinTooLarge, copy_stdin, temporary_folder
+
+    folder, remove = temporary_folder()
+    try:
+        with open_input(path) as source:
+            copy = copy_stdin(source, folder)
+    except (OSError, StdinTooLarge) as error:
+        remove()
+        reason = str(error) if isinstance(error, StdinTooLarge) else \
+            f"cannot read file: {error.strerror or error}"
+        streamed = StreamedFile(path, input_format if input_format != "auto" else "unknown")
+        streamed._summary = _unreadable(shown, streamed.format, 0, reason)
+        streamed.conversations = iter(())
+        return streamed
+    inner = stream_file(copy, input_format, encoding, column_map, shown_as=shown)
+    streamed = StreamedFile(path, inner.format)
+
+    def conversations() -> Iterator[Conversation]:
+        try:
+            yield from inner.conversations
+            streamed._summary = inner.summary
+        finally:
+            remove()
+
+    streamed.conversations = conversations()
     return streamed
 
 

@@ -25,14 +25,14 @@ class StdinTooLarge(ValueError):
 
 
 def copy_stdin(source: BinaryIO, folder: Path) -> Path:
-    """Copy ``source`` (standard input's bytes) to ``folder/stdin`` and return that path."""
+    """Copy ``source`` (standard input or a named pipe) to ``folder/stdin`` and return that path."""
     target = folder / "stdin"
     copied = 0
     with target.open("wb") as out:
         while chunk := source.read(_CHUNK):
             copied += len(chunk)
             if copied > MAX_WHOLE_FILE_BYTES:
-                raise StdinTooLarge(f"standard input holds more than {MAX_WHOLE_FILE_BYTES >> 20} MiB; "
+                raise StdinTooLarge(f"the input (a pipe) holds more than {MAX_WHOLE_FILE_BYTES >> 20} MiB; "
                                     "save the export to a file and name it instead")
             out.write(chunk)
     return target

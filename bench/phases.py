@@ -53,7 +53,11 @@ def main() -> None:
     for chunk in chunks:
         pickle.loads(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
     stage("conversations to the workers (pickle)")
-    results = [auditor.audit(conversation) for conversation in conversations]
+    results = []
+    for start in range(0, len(conversations), CHUNK):
+        results += [auditor.audit(conversation) for conversation in conversations[start:start + CHUNK]]
+        gc.freeze()  # as cs_audit.parallel does after every chunk (bench/README.md, "Collector")
+    gc.unfreeze()
     stage("analysis")
     for start in range(0, len(results), CHUNK):
         sent = [dataclasses.replace(result, messages=()) for result in results[start:start + CHUNK]]

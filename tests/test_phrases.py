@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 from pathlib import Path
@@ -13,7 +14,9 @@ from cs_audit.analysis.phrases import (
     POLITE_CATEGORIES,
     RUDE_CATEGORY,
     RUDE_KINDS,
+    PhraseVerdict,
     ToneDetector,
+    _drop_covered,
     lexicon_file,
     rude_suggestion,
 )
@@ -114,6 +117,49 @@ def test_polite_phrase_inside_a_rude_phrase_does_not_count(detector):
         verdict = verdict_for(detector, "谢谢你的差评", "谢谢", category)
         assert not verdict.counts
     assert categories_detected(detector, "谢谢你的差评") == {RUDE_CATEGORY}
+
+
+def _drop_covered_plain(verdicts):
+    """The obvious quadratic version _drop_covered must equal: each counted phrase, rude first
+    then longest then earliest, is covered by the first kept one it overlaps (same category, or
+    any rude one)."""
+    kept, result = [], []
+    counted = sorted((v for v in verdicts if v.counts),
+                     key=lambda v: (v.category != RUDE_CATEGORY, v.span[0] - v.span[1], v.span[0]))
+    for verdict in counted:
+        start, end = verdict.span
+        cover = next((other for other in kept if other.span[0] < end and start < other.span[1]
+                      and other.category in (verdict.category, RUDE_CATEGORY)), None)
+        if cover is None:
+            kept.append(verdict)
+            result.append(verdict)
+        elif cover.category == verdict.category:
+            result.append(PhraseVerdict(verdict.phrase, verdict.span, verdict.text, False,
+                                        "overlap", f"covered by the longer phrase {cover.text}"))
+        else:
+            result.append(PhraseVerdict(verdict.phrase, verdict.span, verdict.text, False,
+                                        "rude_phrase", f"part of the rude phrase {cover.text}"))
+    result.extend(v for v in verdicts if not v.counts)
+    result.sort(key=lambda v: (v.span[0], v.span[1], CATEGORIES.index(v.category)))
+    return result
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_overlap_sweep_equals_the_plain_loop_on_random_phrases(detector, seed):
+    # Many hits in a short stretch make overlaps, ties and nested covers common; the sweep must
+    # keep, drop and explain exactly as the plain loop (issue #21: thousands of hits stay fast).
+    rng = random.Random(seed)
+    phrases = {category: detector.phrases(category)[0] for category in CATEGORIES}
+    count = rng.choice((2, 5, 30, 300, 2000))
+    width = max(4, count // rng.choice((1, 3, 10)))
+    verdicts = []
+    for _ in range(count):
+        category = rng.choice(CATEGORIES)
+        start = rng.randrange(width)
+        end = start + rng.randint(1, 8)
+        verdicts.append(PhraseVerdict(phrases[category], (start, end), f"{category}@{start}-{end}",
+                                      rng.random() < 0.8))
+    assert _drop_covered(list(verdicts)) == _drop_covered_plain(list(verdicts))
 
 
 def test_one_message_can_carry_several_tone_categories(detector):

@@ -243,7 +243,34 @@ CONTEXT_RULE_CASES = {
     "alone": ("不行哦，赠品以页面为准", "不行", "不行哦亲"),
     "about_goods": ("还有其他颜色需要我帮您看看库存吗", "还有其他", "请问还有其他还可以帮到您的吗"),
     "offers_to_explain": ("您哪里不懂？我再给您解释一下", "不懂?", "补发一个啊，不懂？"),
+    "bare_reply": ("对的，这款是纯棉的", "对的", "对的呢"),
+    "asked_back": ("是在输入法里没办法设置吗？", "没办法", "没办法，系统就是这样"),
 }
+
+
+def _chat(*turns: tuple[str, str]) -> Conversation:
+    return Conversation("C1", "test.csv", tuple(Message(i, r, t) for i, (r, t) in enumerate(turns)))
+
+
+@pytest.mark.parametrize("buyer, reply, rude", [
+    ("你这骗子，没有下次生意了", "对的", True),
+    ("这款是干的吗", "对的", False),
+    ("气死了，我要投诉", "小店新品上市，喜欢的话可以拍下哦", True),
+    ("这款好吃吗", "小店新品上市，喜欢的话可以拍下哦", False),
+])
+def test_a_bare_word_or_a_sales_line_is_rude_only_after_an_upset_buyer(detector, buyer, reply, rude):
+    found = [d for d in detector.detect(_chat(("buyer", buyer), ("agent", reply)))
+             if d.category == RUDE_CATEGORY]
+    assert bool(found) == rude
+
+
+def test_the_upset_turn_is_the_buyers_last_run_of_messages(detector):
+    # Upset, then apologised to, then calm: the later 嗯嗯 answers the calm turn.
+    chat = _chat(("buyer", "你这骗子"), ("agent", "非常抱歉，我马上帮您核实"),
+                 ("buyer", "好吧，等你消息"), ("agent", "嗯嗯"))
+    assert not [d for d in detector.detect(chat) if d.category == RUDE_CATEGORY]
+    chat = _chat(("buyer", "太失望了"), ("buyer", "东西是坏的"), ("agent", "嗯嗯"))
+    assert [d.message_index for d in detector.detect(chat) if d.category == RUDE_CATEGORY] == [2]
 
 
 def test_every_context_rule_has_a_case_here(detector):

@@ -61,7 +61,13 @@ RUDE_KINDS = {
     "dares_complaint": "dares the buyer to complain",
     "sarcasm": "is sarcastic",
     "insult": "insults the buyer",
+    "curt": "answers an upset buyer with one bare word",
+    "slogan": "pastes a sales line at an upset buyer instead of taking up the complaint",
 }
+# Kinds that are rude only as a reply to an upset buyer turn (a word of the `buyer_upset` class
+# of tone_context.txt in it): 对的 answers 是干的吗 well enough, not 你这骗子，没有下次了.
+AFTER_UPSET_KINDS = frozenset({"curt", "slogan"})
+UPSET_CLASS = "buyer_upset"
 
 # Canned replies repeat thousands of times in an export; judge each distinct text once.
 _JUDGEMENT_CACHE_SIZE = 65_536
@@ -211,16 +217,19 @@ class ToneDetector:
         self._segmenter = WordSegmenter(user_words)
         self._suggestions = {p.key: p.suggestion for p in self._phrases[RUDE_CATEGORY]}
         self._judge_cached = lru_cache(maxsize=_JUDGEMENT_CACHE_SIZE)(self._judge_uncached)
+        self._upset_cached = lru_cache(maxsize=_JUDGEMENT_CACHE_SIZE)(self._upset_uncached)
 
     def __getstate__(self) -> dict:
         # --jobs may ship a built detector to worker processes; the cache is rebuilt there.
         state = dict(self.__dict__)
         del state["_judge_cached"]
+        del state["_upset_cached"]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._judge_cached = lru_cache(maxsize=_JUDGEMENT_CACHE_SIZE)(self._judge_uncached)
+        self._upset_cached = lru_cache(maxsize=_JUDGEMENT_CACHE_SIZE)(self._upset_uncached)
 
     @property
     def segmenter(self) -> WordSegmenter:
@@ -250,8 +259,12 @@ class ToneDetector:
             return ()
         return tuple(_drop_covered([self._decide(scan, hit) for hit in hits]))
 
-    def detect_message(self, message: Message) -> list[Detection]:
-        """Detections of one message (none when its role is not judged)."""
+    def detect_message(self, message: Message, after_upset: bool = False) -> list[Detection]:
+        """Detections of one message (none when its role is not judged).
+
+        ``after_upset``: the message replies to an upset buyer turn, where a bare 对的 or a sales
+        line is rude too (kinds ``AFTER_UPSET_KINDS``); without it they never count.
+        """
         if message.role not in self.roles:
             return []
         return [
@@ -265,14 +278,28 @@ class ToneDetector:
                 suggestion=verdict.phrase.suggestion,
             )
             for verdict in self._judge_cached(message.text)
-            if verdict.counts
+            if verdict.counts and (after_upset or verdict.phrase.label not in AFTER_UPSET_KINDS)
         ]
+
+    def is_upset(self, text: str) -> bool:
+        """Whether a buyer message shows an upset buyer (a word of the ``buyer_upset`` class)."""
+        return self._upset_cached(text)
+
+    def _upset_uncached(self, text: str) -> bool:
+        return self.engine.scan(text).has(FAMILY, UPSET_CLASS)
 
     def detect(self, conversation: Conversation) -> list[Detection]:
         """Tone detections of a conversation, in message order then position."""
         detections: list[Detection] = []
+        upset = False
+        previous_role = None
         for message in conversation.messages:
-            detections.extend(self.detect_message(message))
+            if message.role == "buyer":
+                # A buyer turn is a run of buyer messages; the shop's replies answer all of it.
+                upset = (upset and previous_role == "buyer") or self.is_upset(message.text)
+            elif message.role in self.roles:
+                detections.extend(self.detect_message(message, after_upset=upset))
+            previous_role = message.role
         return detections
 
     def _decide(self, scan, hit) -> PhraseVerdict:

@@ -265,6 +265,11 @@ class ToneDetector:
         ``after_upset``: the message replies to an upset buyer turn, where a bare 对的 or a sales
         line is rude too (kinds ``AFTER_UPSET_KINDS``); without it they never count.
         """
+        return self._detections(message, lambda: after_upset)
+
+    def _detections(self, message: Message, after_upset) -> list[Detection]:
+        # after_upset is asked only when a phrase needs it: reading the buyer's turn costs a
+        # scan of buyer text, and a bare 对的 is rare.
         if message.role not in self.roles:
             return []
         return [
@@ -278,7 +283,7 @@ class ToneDetector:
                 suggestion=verdict.phrase.suggestion,
             )
             for verdict in self._judge_cached(message.text)
-            if verdict.counts and (after_upset or verdict.phrase.label not in AFTER_UPSET_KINDS)
+            if verdict.counts and (verdict.phrase.label not in AFTER_UPSET_KINDS or after_upset())
         ]
 
     def is_upset(self, text: str) -> bool:
@@ -291,14 +296,20 @@ class ToneDetector:
     def detect(self, conversation: Conversation) -> list[Detection]:
         """Tone detections of a conversation, in message order then position."""
         detections: list[Detection] = []
-        upset = False
+        # The buyer's last turn (a run of buyer messages): the shop's replies answer all of it.
+        turn: list[str] = []
         previous_role = None
         for message in conversation.messages:
             if message.role == "buyer":
-                # A buyer turn is a run of buyer messages; the shop's replies answer all of it.
-                upset = (upset and previous_role == "buyer") or self.is_upset(message.text)
+                if previous_role != "buyer":
+                    turn = []
+                turn.append(message.text)
             elif message.role in self.roles:
-                detections.extend(self.detect_message(message, after_upset=upset))
+                last_turn = turn
+                detections.extend(self._detections(
+                    message, lambda: any(self.is_upset(text) for text in last_turn)))
+            else:
+                continue  # system messages neither end nor split a buyer turn (SPEC §3)
             previous_role = message.role
         return detections
 

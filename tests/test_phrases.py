@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 from pathlib import Path
@@ -13,7 +14,9 @@ from cs_audit.analysis.phrases import (
     POLITE_CATEGORIES,
     RUDE_CATEGORY,
     RUDE_KINDS,
+    PhraseVerdict,
     ToneDetector,
+    _drop_covered,
     lexicon_file,
     rude_suggestion,
 )
@@ -116,6 +119,49 @@ def test_polite_phrase_inside_a_rude_phrase_does_not_count(detector):
     assert categories_detected(detector, "谢谢你的差评") == {RUDE_CATEGORY}
 
 
+def _drop_covered_plain(verdicts):
+    """The obvious quadratic version _drop_covered must equal: each counted phrase, rude first
+    then longest then earliest, is covered by the first kept one it overlaps (same category, or
+    any rude one)."""
+    kept, result = [], []
+    counted = sorted((v for v in verdicts if v.counts),
+                     key=lambda v: (v.category != RUDE_CATEGORY, v.span[0] - v.span[1], v.span[0]))
+    for verdict in counted:
+        start, end = verdict.span
+        cover = next((other for other in kept if other.span[0] < end and start < other.span[1]
+                      and other.category in (verdict.category, RUDE_CATEGORY)), None)
+        if cover is None:
+            kept.append(verdict)
+            result.append(verdict)
+        elif cover.category == verdict.category:
+            result.append(PhraseVerdict(verdict.phrase, verdict.span, verdict.text, False,
+                                        "overlap", f"covered by the longer phrase {cover.text}"))
+        else:
+            result.append(PhraseVerdict(verdict.phrase, verdict.span, verdict.text, False,
+                                        "rude_phrase", f"part of the rude phrase {cover.text}"))
+    result.extend(v for v in verdicts if not v.counts)
+    result.sort(key=lambda v: (v.span[0], v.span[1], CATEGORIES.index(v.category)))
+    return result
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_overlap_sweep_equals_the_plain_loop_on_random_phrases(detector, seed):
+    # Many hits in a short stretch make overlaps, ties and nested covers common; the sweep must
+    # keep, drop and explain exactly as the plain loop (issue #21: thousands of hits stay fast).
+    rng = random.Random(seed)
+    phrases = {category: detector.phrases(category)[0] for category in CATEGORIES}
+    count = rng.choice((2, 5, 30, 300, 2000))
+    width = max(4, count // rng.choice((1, 3, 10)))
+    verdicts = []
+    for _ in range(count):
+        category = rng.choice(CATEGORIES)
+        start = rng.randrange(width)
+        end = start + rng.randint(1, 8)
+        verdicts.append(PhraseVerdict(phrases[category], (start, end), f"{category}@{start}-{end}",
+                                      rng.random() < 0.8))
+    assert _drop_covered(list(verdicts)) == _drop_covered_plain(list(verdicts))
+
+
 def test_one_message_can_carry_several_tone_categories(detector):
     text = "您好，非常抱歉让您久等了，请稍等，我帮您查一下"
     assert categories_detected(detector, text) == {"tone.greeting", "tone.apology", "tone.wait"}
@@ -197,7 +243,34 @@ CONTEXT_RULE_CASES = {
     "alone": ("不行哦，赠品以页面为准", "不行", "不行哦亲"),
     "about_goods": ("还有其他颜色需要我帮您看看库存吗", "还有其他", "请问还有其他还可以帮到您的吗"),
     "offers_to_explain": ("您哪里不懂？我再给您解释一下", "不懂?", "补发一个啊，不懂？"),
+    "bare_reply": ("对的，这款是纯棉的", "对的", "对的呢"),
+    "asked_back": ("是在输入法里没办法设置吗？", "没办法", "没办法，系统就是这样"),
 }
+
+
+def _chat(*turns: tuple[str, str]) -> Conversation:
+    return Conversation("C1", "test.csv", tuple(Message(i, r, t) for i, (r, t) in enumerate(turns)))
+
+
+@pytest.mark.parametrize("buyer, reply, rude", [
+    ("你这骗子，没有下次生意了", "对的", True),
+    ("这款是干的吗", "对的", False),
+    ("气死了，我要投诉", "小店新品上市，喜欢的话可以拍下哦", True),
+    ("这款好吃吗", "小店新品上市，喜欢的话可以拍下哦", False),
+])
+def test_a_bare_word_or_a_sales_line_is_rude_only_after_an_upset_buyer(detector, buyer, reply, rude):
+    found = [d for d in detector.detect(_chat(("buyer", buyer), ("agent", reply)))
+             if d.category == RUDE_CATEGORY]
+    assert bool(found) == rude
+
+
+def test_the_upset_turn_is_the_buyers_last_run_of_messages(detector):
+    # Upset, then apologised to, then calm: the later 嗯嗯 answers the calm turn.
+    chat = _chat(("buyer", "你这骗子"), ("agent", "非常抱歉，我马上帮您核实"),
+                 ("buyer", "好吧，等你消息"), ("agent", "嗯嗯"))
+    assert not [d for d in detector.detect(chat) if d.category == RUDE_CATEGORY]
+    chat = _chat(("buyer", "太失望了"), ("buyer", "东西是坏的"), ("agent", "嗯嗯"))
+    assert [d.message_index for d in detector.detect(chat) if d.category == RUDE_CATEGORY] == [2]
 
 
 def test_every_context_rule_has_a_case_here(detector):

@@ -19,6 +19,7 @@ are never judged.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,7 +61,13 @@ RUDE_KINDS = {
     "dares_complaint": "dares the buyer to complain",
     "sarcasm": "is sarcastic",
     "insult": "insults the buyer",
+    "curt": "answers an upset buyer with one bare word",
+    "slogan": "pastes a sales line at an upset buyer instead of taking up the complaint",
 }
+# Kinds that are rude only as a reply to an upset buyer turn (a word of the `buyer_upset` class
+# of tone_context.txt in it): 对的 answers 是干的吗 well enough, not 你这骗子，没有下次了.
+AFTER_UPSET_KINDS = frozenset({"curt", "slogan"})
+UPSET_CLASS = "buyer_upset"
 
 # Canned replies repeat thousands of times in an export; judge each distinct text once.
 _JUDGEMENT_CACHE_SIZE = 65_536
@@ -95,30 +102,67 @@ class PhraseVerdict:
         return self.phrase.category
 
 
+class _KeptSpans:
+    """Kept phrases of one category: pairwise disjoint spans, sorted, so overlap is a bisect.
+
+    Spans kept for one category never overlap (an overlapping one is dropped as covered), so
+    their ends rise with their starts and the spans a new one overlaps are one run of the list.
+    """
+
+    __slots__ = ("starts", "ends", "verdicts")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.verdicts: list[PhraseVerdict] = []
+
+    def first_overlap(self, start: int, end: int, rank) -> PhraseVerdict | None:
+        """The kept verdict overlapping [start, end) that was kept first (least ``rank``)."""
+        at = bisect_right(self.ends, start)
+        best = None
+        while at < len(self.starts) and self.starts[at] < end:
+            other = self.verdicts[at]
+            if best is None or rank(other) < rank(best):
+                best = other
+            at += 1
+        return best
+
+    def add(self, verdict: PhraseVerdict) -> None:
+        at = bisect_left(self.starts, verdict.span[0])
+        self.starts.insert(at, verdict.span[0])
+        self.ends.insert(at, verdict.span[1])
+        self.verdicts.insert(at, verdict)
+
+
+def _keep_order(verdict: PhraseVerdict) -> tuple[bool, int, int]:
+    # Rude phrases first (they cancel polite ones inside them), then longest, then earliest.
+    return (verdict.category != RUDE_CATEGORY, verdict.span[0] - verdict.span[1], verdict.span[0])
+
+
 def _drop_covered(verdicts: list[PhraseVerdict]) -> list[PhraseVerdict]:
-    """Keep the longest of overlapping counted phrases per category; polite inside rude goes."""
+    """Keep the longest of overlapping counted phrases per category; polite inside rude goes.
+
+    A sort and one sweep: a message with thousands of hits (a pasted document) stays fast. The
+    cover reported is the one kept first, as a plain loop over the kept phrases would find it
+    (tests/test_phrases.py compares the two on random spans).
+    """
     if sum(v.counts for v in verdicts) < 2:
         return sorted(verdicts, key=lambda v: (v.span[0], v.span[1], CATEGORIES.index(v.category)))
-    kept: list[PhraseVerdict] = []
+    kept: dict[str, _KeptSpans] = {}
     result: list[PhraseVerdict] = []
-    counted = sorted(
-        (v for v in verdicts if v.counts),
-        key=lambda v: (v.category != RUDE_CATEGORY, v.span[0] - v.span[1], v.span[0]),
-    )
-    for verdict in counted:
+    for verdict in sorted((v for v in verdicts if v.counts), key=_keep_order):
         start, end = verdict.span
-        cover = next(
-            (
-                other
-                for other in kept
-                if other.span[0] < end
-                and start < other.span[1]
-                and (other.category == verdict.category or other.category == RUDE_CATEGORY)
-            ),
-            None,
-        )
+        # Every rude phrase was kept before any polite one, so a rude cover is found first.
+        cover = None
+        rude = kept.get(RUDE_CATEGORY)
+        if rude is not None:
+            cover = rude.first_overlap(start, end, _keep_order)
+        if cover is None and verdict.category != RUDE_CATEGORY:
+            own = kept.get(verdict.category)
+            if own is not None:
+                cover = own.first_overlap(start, end, _keep_order)
         if cover is None:
-            kept.append(verdict)
+            kept.setdefault(verdict.category, _KeptSpans()).add(verdict)
             result.append(verdict)
         else:
             reason = "overlap" if cover.category == verdict.category else "rude_phrase"
@@ -173,16 +217,19 @@ class ToneDetector:
         self._segmenter = WordSegmenter(user_words)
         self._suggestions = {p.key: p.suggestion for p in self._phrases[RUDE_CATEGORY]}
         self._judge_cached = lru_cache(maxsize=_JUDGEMENT_CACHE_SIZE)(self._judge_uncached)
+        self._upset_cached = lru_cache(maxsize=_JUDGEMENT_CACHE_SIZE)(self._upset_uncached)
 
     def __getstate__(self) -> dict:
         # --jobs may ship a built detector to worker processes; the cache is rebuilt there.
         state = dict(self.__dict__)
         del state["_judge_cached"]
+        del state["_upset_cached"]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._judge_cached = lru_cache(maxsize=_JUDGEMENT_CACHE_SIZE)(self._judge_uncached)
+        self._upset_cached = lru_cache(maxsize=_JUDGEMENT_CACHE_SIZE)(self._upset_uncached)
 
     @property
     def segmenter(self) -> WordSegmenter:
@@ -212,8 +259,17 @@ class ToneDetector:
             return ()
         return tuple(_drop_covered([self._decide(scan, hit) for hit in hits]))
 
-    def detect_message(self, message: Message) -> list[Detection]:
-        """Detections of one message (none when its role is not judged)."""
+    def detect_message(self, message: Message, after_upset: bool = False) -> list[Detection]:
+        """Detections of one message (none when its role is not judged).
+
+        ``after_upset``: the message replies to an upset buyer turn, where a bare 对的 or a sales
+        line is rude too (kinds ``AFTER_UPSET_KINDS``); without it they never count.
+        """
+        return self._detections(message, lambda: after_upset)
+
+    def _detections(self, message: Message, after_upset) -> list[Detection]:
+        # after_upset is asked only when a phrase needs it: reading the buyer's turn costs a
+        # scan of buyer text, and a bare 对的 is rare.
         if message.role not in self.roles:
             return []
         return [
@@ -227,14 +283,34 @@ class ToneDetector:
                 suggestion=verdict.phrase.suggestion,
             )
             for verdict in self._judge_cached(message.text)
-            if verdict.counts
+            if verdict.counts and (verdict.phrase.label not in AFTER_UPSET_KINDS or after_upset())
         ]
+
+    def is_upset(self, text: str) -> bool:
+        """Whether a buyer message shows an upset buyer (a word of the ``buyer_upset`` class)."""
+        return self._upset_cached(text)
+
+    def _upset_uncached(self, text: str) -> bool:
+        return self.engine.scan(text).has(FAMILY, UPSET_CLASS)
 
     def detect(self, conversation: Conversation) -> list[Detection]:
         """Tone detections of a conversation, in message order then position."""
         detections: list[Detection] = []
+        # The buyer's last turn (a run of buyer messages): the shop's replies answer all of it.
+        turn: list[str] = []
+        previous_role = None
         for message in conversation.messages:
-            detections.extend(self.detect_message(message))
+            if message.role == "buyer":
+                if previous_role != "buyer":
+                    turn = []
+                turn.append(message.text)
+            elif message.role in self.roles:
+                last_turn = turn
+                detections.extend(self._detections(
+                    message, lambda: any(self.is_upset(text) for text in last_turn)))
+            else:
+                continue  # system messages neither end nor split a buyer turn (SPEC §3)
+            previous_role = message.role
         return detections
 
     def _decide(self, scan, hit) -> PhraseVerdict:

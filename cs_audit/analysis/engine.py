@@ -265,7 +265,8 @@ class Scan:
     """One message read against every lexicon: its normalised text, triggers and context words."""
 
     __slots__ = ("normalized", "text", "_matches", "_triggers", "_sounds", "_sounded",
-                 "_word_automaton", "_words", "_raw", "_benign", "_halfwidth", "_quotes", "_by_start", "_marks")
+                 "_word_automaton", "_words", "_raw", "_benign", "_halfwidth", "_quotes", "_by_start", "_marks",
+                 "_quotes_at")
 
     def __init__(self, normalized: NormalizedText, matches: list, benign: list[Hit],
                  sounds: SoundPass | None, word_automaton: ahocorasick.Automaton | None,
@@ -287,6 +288,7 @@ class Scan:
         self._by_start: dict[tuple[str, str], _OrderedWords] = {}
         self._marks: dict[frozenset[str], list[int]] = {}
         self._halfwidth: str | None = None
+        self._quotes_at: dict[str, list[int]] = {}
 
     # --- what was found -------------------------------------------------------------------
 
@@ -617,22 +619,39 @@ class Scan:
                    for index, character in enumerate(self.text))
 
     def _inside_quotes(self, family: str, rule: ContextRule, target: Target) -> bool:
-        source = self.halfwidth_source()
         start, end = self.original_span(target.start, target.end)
         for pair in self._quote_pairs(family, rule):
-            opening, closing = pair[0], pair[1]
-            if source.find(closing, end) < 0:
-                continue
-            if opening == closing:
-                if source.count(opening, 0, start) % 2 == 1:
+            # Where each quote mark stands, found by position rather than by searching the text
+            # again for every phrase: a long message costs no scan per phrase.
+            openings, closings = self._quote_positions(pair[0]), self._quote_positions(pair[1])
+            if bisect_left(closings, end) == len(closings):
+                continue  # no closing mark after the phrase
+            opened = bisect_left(openings, start)
+            if pair[0] == pair[1]:
+                if opened % 2 == 1:
                     return True
-            elif source.rfind(opening, 0, start) > source.rfind(closing, 0, start):
+            elif opened and openings[opened - 1] > _last_before(closings, start):
                 return True
         return False
+
+    def _quote_positions(self, mark: str) -> list[int]:
+        """Where ``mark`` stands in the half-width original, in order."""
+        positions = self._quotes_at.get(mark)
+        if positions is None:
+            source = self.halfwidth_source()
+            positions = self._quotes_at[mark] = [index for index, character in enumerate(source)
+                                                 if character == mark]
+        return positions
 
     def _quote_pairs(self, family: str, rule: ContextRule) -> Sequence[str]:
         quotes = self._quotes
         return quotes.get((family, rule.name), ()) + quotes.get(("*", rule.name), ())
+
+
+def _last_before(positions: list[int], limit: int) -> int:
+    """The last of the sorted ``positions`` below ``limit``, or -1."""
+    at = bisect_left(positions, limit)
+    return positions[at - 1] if at else -1
 
 
 def load_engine(folder: Path | str) -> RuleEngine:

@@ -94,7 +94,11 @@ class Auditor:
         detections = detect_all(self.detectors.all, conversation)
         sentiment = self.sentiment.trajectory(
             [[m.text for m in turn.messages] for turn in buyer_turns(messages)])
-        dispute = self.disputes.analyse(conversation, detections)
+        # Only the chat-mood model scores a neutral question near the middle; snownlp's review
+        # model scores many plain questions below any "upset" line, so it does not vouch for one.
+        dispute = self.disputes.analyse(
+            conversation, detections,
+            self.sentiment.score if rubric.sentiment_model == "chat" else None)
         facts = ConversationFacts(conversation, turns, response, detections, rubric.slow_after_s,
                                   sentiment, self.detectors.refusals(conversation, detections),
                                   dispute)

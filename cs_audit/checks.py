@@ -213,10 +213,12 @@ def _evaluate_dispute(facts: ConversationFacts, params: dict[str, Any]) -> Verdi
     if dispute.malicious and step in NOT_OWED_TO_EXTORTION:
         return None
     done_at = getattr(dispute.steps, step)
+    # A dispute the buyer's mood completed says so, and where: the supervisor can check the call.
+    what = (f"{dispute.type} dispute" if dispute.upset_index is None else
+            f"{dispute.type} dispute (buyer upset in message {dispute.upset_index})")
     if done_at is not None:
-        return Verdict(True, f"{dispute.type} dispute: agent {STEP_WORDS[step]}", done_at)
-    return Verdict(False, f"{dispute.type} dispute: agent never {STEP_WORDS[step]}",
-                   dispute.start_index)
+        return Verdict(True, f"{what}: agent {STEP_WORDS[step]}", done_at)
+    return Verdict(False, f"{what}: agent never {STEP_WORDS[step]}", dispute.start_index)
 
 
 CHECK_KINDS: dict[str, CheckKind] = {

@@ -287,6 +287,42 @@ def test_a_complaint_later_in_the_same_buyer_turn_makes_a_status_question_a_disp
     assert complained.type == "logistics" and complained.start_index == 0
 
 
+def _mood(scores: dict[str, float]):
+    """A buyer-mood function: the given score for these texts, neutral (0.45) for any other."""
+    return lambda text: scores.get(text, 0.45)
+
+
+ANGRY_ABOUT_A_FEE = "这么高的费用你们能给我说出个道理来吗？"
+
+
+def test_an_upset_buyer_message_completes_a_topic_word_as_a_complaint(analyzer, detectors):
+    conversation = chat(("buyer", ANGRY_ABOUT_A_FEE), ("agent", "您好，请问是哪个月的账单"))
+    detections = detections_of(detectors, conversation)
+    words_only = analyzer.analyse(conversation, detections)
+    upset = analyzer.analyse(conversation, detections, _mood({ANGRY_ABOUT_A_FEE: 0.1}))
+    calm = analyzer.analyse(conversation, detections, _mood({}))
+    assert words_only == NO_DISPUTE and calm == NO_DISPUTE
+    assert upset.type == "price" and upset.start_index == 0 and upset.upset_index == 0
+
+
+def test_an_upset_message_without_a_topic_word_or_too_short_to_judge_makes_no_dispute(analyzer, detectors):
+    no_topic = chat(("buyer", "你们这样做生意真的让人很寒心啊"), ("agent", "您好"))
+    short = chat(("buyer", "费用呢？"), ("agent", "您好"))
+    # The model scores numbers low; a long message of digits has too few words to be upset.
+    numbers = chat(("buyer", "费用 卡号6217 0035 5466 0168 201 电话138 1234 5678"), ("agent", "您好"))
+    angry = _mood({"你们这样做生意真的让人很寒心啊": 0.05, "费用呢？": 0.05,
+                   "费用 卡号6217 0035 5466 0168 201 电话138 1234 5678": 0.05})
+    for conversation in (no_topic, short, numbers):
+        assert analyzer.analyse(conversation, detections_of(detectors, conversation), angry) == NO_DISPUTE
+
+
+def test_a_complaint_in_words_does_not_credit_the_mood(analyzer, detectors):
+    conversation = chat(("buyer", "物流到哪了？都五天了还没到"), ("agent", "帮您催一下"))
+    facts = analyzer.analyse(conversation, detections_of(detectors, conversation),
+                             _mood({"物流到哪了？都五天了还没到": 0.05}))
+    assert facts.type == "logistics" and facts.upset_index is None
+
+
 def test_the_buyer_asking_for_a_reship_is_not_the_agent_offering_one(analyzer, detectors):
     facts = analyse(
         analyzer, detectors,

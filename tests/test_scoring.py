@@ -140,3 +140,29 @@ def test_extortion_is_flagged_for_the_supervisor_and_no_remedy_is_demanded():
     assert "dispute_remedy" not in checks and "dispute_apology" not in checks
     flag = checks["no_extortion"]
     assert not flag.passed and flag.severity == "info" and flag.max_points == 0
+
+
+class _UpsetAbout:
+    """The rubric's mood model, except that one text scores angry (0.05)."""
+
+    def __init__(self, model, text: str) -> None:
+        self.model, self.text = model, text
+
+    def score(self, text: str) -> float:
+        return 0.05 if text == self.text else self.model.score(text)
+
+    def trajectory(self, turns):
+        return self.model.trajectory(turns)
+
+
+def test_a_dispute_the_buyers_mood_completed_says_which_message_was_upset():
+    angry = "这么高的费用你们能给我说出个道理来吗？"
+    auditor = Auditor(load_rubric("default"))
+    auditor.sentiment = _UpsetAbout(auditor.sentiment, angry)
+    result = auditor.audit(conversation(("buyer", "10:00:00", "在吗"), ("agent", "10:00:10", "在的"),
+                                        ("buyer", "10:00:30", angry),
+                                        ("agent", "10:01:00", "您好，请问是哪个月的账单")))
+    checks = {c.rule: c for c in result.checks}
+    assert result.dispute.type == "price" and result.dispute.upset_index == 2
+    assert not checks["dispute_remedy"].passed
+    assert "buyer upset in message 2" in checks["dispute_remedy"].message

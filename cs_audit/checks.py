@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cs_audit.analysis.dispute import NO_DISPUTE, STEPS, DisputeFacts
 from cs_audit.analysis.response import TimedTurn
-from cs_audit.model import Conversation, Detection, ResponseMetrics, SentimentTrajectory
+from cs_audit.model import (NO_DISPUTE, STEPS, Conversation, Detection, DisputeFacts, ResponseMetrics,
+                            SentimentTrajectory)
 
 # Bots are configured by the shop: a bot asking to add WeChat is the shop asking.
 SHOP_ROLES = ("agent", "bot")

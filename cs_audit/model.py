@@ -11,10 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MemberDescriptorType
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:  # analysis depends on the model, not the other way round at run time
-    from cs_audit.analysis.dispute import DisputeFacts
+from typing import TypeVar
 
 ROLES = ("buyer", "agent", "bot", "system")
 SEVERITIES = ("critical", "major", "minor", "info")
@@ -241,6 +238,87 @@ class SentimentTrajectory:
     last: float | None = None
     min: float | None = None
     drop: float | None = None
+
+
+# The handling steps of a dispute, in the order shop training teaches them.
+STEPS = ("respond", "apologise", "ask_evidence", "explain", "remedy", "follow_up")
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True)
+class DisputeEvidence:
+    """The original words that justified a type or a step.
+
+    ``name`` is a type id or a step id; ``span`` is the [start, end) character range in the
+    original text of message ``message_index`` and ``text`` the characters there.
+    """
+
+    name: str
+    message_index: int
+    span: tuple[int, int]
+    text: str
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True)
+class DisputeSteps:
+    """Index of the first agent message after the dispute began that took each step, or None."""
+
+    respond: int | None = None
+    apologise: int | None = None
+    ask_evidence: int | None = None
+    explain: int | None = None
+    remedy: int | None = None
+    follow_up: int | None = None
+
+    def get(self, step: str) -> int | None:
+        """The message index of ``step`` (one of ``STEPS``); KeyError for an unknown step."""
+        if step not in STEPS:
+            raise KeyError(step)
+        return getattr(self, step)
+
+    @property
+    def taken(self) -> tuple[str, ...]:
+        """The steps the agent took, in ``STEPS`` order."""
+        return tuple(step for step in STEPS if getattr(self, step) is not None)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The steps the agent did not take, in ``STEPS`` order."""
+        return tuple(step for step in STEPS if getattr(self, step) is None)
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True)
+class DisputeFacts:
+    """What a conversation's dispute is about and how the agent handled it.
+
+    ``type`` is the main type (None: no dispute), ``types`` every type found in order of first
+    appearance, ``start_index`` the buyer message where the dispute begins, ``malicious`` whether
+    the buyer tried to extort money (then a missing remedy is not the agent's fault), and
+    ``evidence`` one entry per type and per step taken (see :class:`DisputeEvidence`), and
+    ``upset_index`` the buyer message whose upset mood, not a complaint word, made the opening
+    turn a complaint (None: words alone did).
+    """
+
+    type: str | None
+    types: tuple[str, ...]
+    start_index: int | None
+    steps: DisputeSteps
+    malicious: bool
+    evidence: tuple[DisputeEvidence, ...]
+    upset_index: int | None = None
+
+    @property
+    def is_dispute(self) -> bool:
+        return self.type is not None
+
+    def evidence_for(self, name: str) -> DisputeEvidence | None:
+        """The evidence of a type or step id, or None when it was not found or taken."""
+        return next((item for item in self.evidence if item.name == name), None)
+
+
+NO_DISPUTE = DisputeFacts(None, (), None, DisputeSteps(), False, ())
 
 
 @quick_pickle

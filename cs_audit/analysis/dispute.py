@@ -61,12 +61,12 @@ from pathlib import Path
 
 from cs_audit.analysis.engine import FAMILY_LABELS, Hit, RuleEngine, load_engine
 from cs_audit.lexicon import bundled_lexicon_dir
-from cs_audit.model import Conversation, Detection, Message, quick_pickle
+from cs_audit.model import (NO_DISPUTE, STEPS, Conversation, Detection, DisputeEvidence, DisputeFacts,
+                            DisputeSteps, Message, quick_pickle)
 
 TYPES_FAMILY = "dispute.type"
 STEPS_FAMILY = "dispute.steps"
 TYPES = FAMILY_LABELS[TYPES_FAMILY]
-STEPS = ("respond", "apologise", "ask_evidence", "explain", "remedy", "follow_up")
 # Causes before wishes, wishes before complaints about the chat itself (see the module docstring).
 MAIN_TYPE_ORDER = ("malicious", "quality", "logistics", "price", "after_sales", "attitude")
 # Steps found by phrases; respond is any agent message and apologise comes from tone detections.
@@ -92,81 +92,6 @@ UPSET_BELOW = 0.25
 UPSET_MIN_CHARS = 10
 
 
-@quick_pickle
-@dataclass(frozen=True, slots=True)
-class DisputeEvidence:
-    """The original words that justified a type or a step.
-
-    ``name`` is a type id or a step id; ``span`` is the [start, end) character range in the
-    original text of message ``message_index`` and ``text`` the characters there.
-    """
-
-    name: str
-    message_index: int
-    span: tuple[int, int]
-    text: str
-
-
-@quick_pickle
-@dataclass(frozen=True, slots=True)
-class DisputeSteps:
-    """Index of the first agent message after the dispute began that took each step, or None."""
-
-    respond: int | None = None
-    apologise: int | None = None
-    ask_evidence: int | None = None
-    explain: int | None = None
-    remedy: int | None = None
-    follow_up: int | None = None
-
-    def get(self, step: str) -> int | None:
-        """The message index of ``step`` (one of ``STEPS``); KeyError for an unknown step."""
-        if step not in STEPS:
-            raise KeyError(step)
-        return getattr(self, step)
-
-    @property
-    def taken(self) -> tuple[str, ...]:
-        """The steps the agent took, in ``STEPS`` order."""
-        return tuple(step for step in STEPS if getattr(self, step) is not None)
-
-    @property
-    def missing(self) -> tuple[str, ...]:
-        """The steps the agent did not take, in ``STEPS`` order."""
-        return tuple(step for step in STEPS if getattr(self, step) is None)
-
-
-@quick_pickle
-@dataclass(frozen=True, slots=True)
-class DisputeFacts:
-    """What a conversation's dispute is about and how the agent handled it.
-
-    ``type`` is the main type (None: no dispute), ``types`` every type found in order of first
-    appearance, ``start_index`` the buyer message where the dispute begins, ``malicious`` whether
-    the buyer tried to extort money (then a missing remedy is not the agent's fault), and
-    ``evidence`` one entry per type and per step taken (see :class:`DisputeEvidence`), and
-    ``upset_index`` the buyer message whose upset mood, not a complaint word, made the opening
-    turn a complaint (None: words alone did).
-    """
-
-    type: str | None
-    types: tuple[str, ...]
-    start_index: int | None
-    steps: DisputeSteps
-    malicious: bool
-    evidence: tuple[DisputeEvidence, ...]
-    upset_index: int | None = None
-
-    @property
-    def is_dispute(self) -> bool:
-        return self.type is not None
-
-    def evidence_for(self, name: str) -> DisputeEvidence | None:
-        """The evidence of a type or step id, or None when it was not found or taken."""
-        return next((item for item in self.evidence if item.name == name), None)
-
-
-NO_DISPUTE = DisputeFacts(None, (), None, DisputeSteps(), False, ())
 
 
 @dataclass(frozen=True, slots=True)

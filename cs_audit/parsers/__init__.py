@@ -271,7 +271,7 @@ def _stream_pipe(path: Path, input_format: str, encoding: str, column_map: Colum
     folder, remove = temporary_folder()
     try:
         with open_input(path) as source:
-            copy = copy_stdin(source, folder)
+            copy = copy_stdin(source, folder, path.name or "pipe")
     except (OSError, StdinTooLarge) as error:
         remove()
         reason = str(error) if isinstance(error, StdinTooLarge) else \

@@ -24,9 +24,10 @@ class StdinTooLarge(ValueError):
     """Standard input held more than a file read whole may."""
 
 
-def copy_stdin(source: BinaryIO, folder: Path) -> Path:
-    """Copy ``source`` (standard input or a named pipe) to ``folder/stdin`` and return that path."""
-    target = folder / "stdin"
+def copy_stdin(source: BinaryIO, folder: Path, name: str = "stdin") -> Path:
+    """Copy ``source`` (standard input or a named pipe) to ``folder/name`` and return that path
+    (a pipe's copy keeps its name, so that its extension still tells the format of an empty one)."""
+    target = folder / name
     copied = 0
     with target.open("wb") as out:
         while chunk := source.read(_CHUNK):

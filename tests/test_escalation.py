@@ -114,3 +114,22 @@ def test_longest_first_keeps_the_longest_non_overlapping_hits(spans):
         if all(hit.end <= other.start or other.end <= hit.start for other in naive):
             naive.append(hit)
     assert _longest_first(hits) == naive
+
+
+@pytest.mark.parametrize(("told", "threatened"), [
+    # the company's answer after a complaint tells what happened, unless a threat word stands
+    ("电话投诉，却被告知号码没有问题", "我要电话投诉，却被告知号码没有问题"),
+    ("投诉客服，今天回复说可以退一半", "不处理我就投诉客服，今天回复说可以退一半"),
+    # 找客服投诉 is a step of the story until a threat word comes right before it
+    ("订单取消了，找客服投诉，说会有人联系", "订单取消了，我要找客服投诉"),
+    # a threat word before the past word: the past word names the matter
+    ("上次的问题投诉过了", "我要就上次的问题投诉你们"),
+])
+def test_a_told_complaint_and_the_same_complaint_threatened(detector, told, threatened):
+    assert not detector.find(told)
+    assert detector.find(threatened)
+
+
+def test_tagging_the_press_counts_only_right_after_the_at_sign(detector):
+    assert detector.find("@某某新闻 @某店官方 三天不发货")
+    assert not detector.find("看新闻说三天不发货")

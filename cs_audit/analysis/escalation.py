@@ -17,7 +17,10 @@ same message:
 - the threat is waved off in its sentence (``@waved_off``: 随口说说, 别当真), aimed at the
   courier (``@aimed_elsewhere``: 投诉这个快递员), praise sent through the complaint channel
   (``@praise``: 通过投诉渠道表扬), the word in another sense (``@other_sense``: 相机的曝光), or a
-  past complaint told as a point in time (``@told_after``: 我投诉后客服让我等).
+  past complaint told as a point in time (``@told_after``: 我投诉后客服让我等);
+- a complaint already made is told (``@told_past`` before it: 刚才投诉; ``@told_past_after``: 投诉过,
+  投诉到现在也没有回复), or followed by what the company answered when no threat word stands in
+  the message (``@told_reply``: 电话投诉，却被告知…).
 
 A context word's ``for=KIND,…`` limits it to phrases of those kinds; ``contiguous`` marks a
 number (12315) that must be written without a gap. Only buyer messages are searched; spans

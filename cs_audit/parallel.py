@@ -17,6 +17,7 @@ import gc
 import itertools
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -123,16 +124,34 @@ def _forked(auditor: Auditor, conversations: Iterator[Conversation],
                 sent.append(chunk)
             yield chunk
 
+    pool = multiprocessing.get_context("fork").Pool(processes, initializer=_worker_signals)
+    finished = False
     try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            for done in pool.imap(_audit_chunk, chunks()):
-                with lock:
-                    chunk = sent.popleft()
-                for conversation, (result, extra) in zip(chunk, done, strict=True):
-                    # The result was just unpickled and nobody else holds it yet, so its
-                    # messages can be put back in place (dataclasses.replace costs ~0.2 ms).
-                    object.__setattr__(result, "messages", conversation.messages)
-                    yield result, extra
+        for done in pool.imap(_audit_chunk, chunks()):
+            with lock:
+                chunk = sent.popleft()
+            for conversation, (result, extra) in zip(chunk, done, strict=True):
+                # The result was just unpickled and nobody else holds it yet, so its
+                # messages can be put back in place (dataclasses.replace costs ~0.2 ms).
+                object.__setattr__(result, "messages", conversation.messages)
+                yield result, extra
+        finished = True
     finally:
+        # A finished run lets the workers take their end-of-work sentinel and exit: stopping
+        # them (terminate) while one is idle in the task queue, holding its lock, can leave the
+        # pool waiting for that lock for ever. Only a run cut short (an error, Ctrl-C, the
+        # consumer stopping) stops them.
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
         gc.unfreeze()
         _worker_auditor = _worker_then = None
+
+
+def _worker_signals() -> None:
+    """A worker leaves interrupts to the parent and dies at once when stopped: it inherits the
+    CLI's SIGTERM handler, which unwinds through finally blocks meant for the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

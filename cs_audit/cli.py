@@ -26,6 +26,7 @@ from cs_audit.parsers.stdin import STDIN_ARGUMENT, STDIN_NAME
 from cs_audit.parsers.text import EncodingProblem, check_encoding
 from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.atomic import atomic_target
+from cs_audit.reporters.spool import RecordSpool
 from cs_audit.reporters.terminal import terminal_text, terminal_width, use_colour
 from cs_audit.reporters.json_report import SCHEMA
 from cs_audit.rubric import Rubric, RubricError, load_rubric
@@ -306,6 +307,9 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
             stack.callback(spool.close)
         if kept.junit_cases is not None:
             stack.callback(kept.junit_cases.close)
+        for records in (kept.annotations, kept.sarif_results):
+            if records is not None:
+                stack.callback(records.close)
         workbook_rows = None
         if any(output_format(o) == "xlsx" for o in outputs):
             from cs_audit.reporters.xlsx import RowRenderer, WorkbookRows
@@ -335,8 +339,8 @@ def _run(auditor: Auditor, stream: InputStream, outputs: Sequence[str], stdout_f
         elif stdout_format == "json":
             write_document(report, entry_lines or (), sys.stdout)
         elif stdout_format == "github":
-            from cs_audit.reporters.github import write_github
-            write_github(report, sys.stdout, kept.printed)
+            from cs_audit.reporters.github import write_spooled_github
+            write_spooled_github(report, sys.stdout, kept.annotations)
     return inputs
 
 
@@ -353,7 +357,7 @@ class _KeptForReports:
 
     def __init__(self, stdout_format: str, outputs: Sequence[str], shown: Shown,
                  rule: GateRule, all_findings: bool = False, table_view: TableView | None = None) -> None:
-        self.printed: list = []
+        self.annotations: RecordSpool | None = None
         self.table_rows: TableRows | None = None
         self.junit_cases: JUnitCases | None = None
         self._makers: list[Callable[[ConversationResult], None]] = []
@@ -365,19 +369,21 @@ class _KeptForReports:
             self.table_rows = rows
             self._makers.append(lambda result: rows.add(conversation_row(result, shown.show)))
         elif stdout_format == "github":
-            from cs_audit.reporters.github import conversation_annotations
+            from cs_audit.reporters.github import spool_annotations
 
             shown_rule = None if all_findings else rule
-            self._makers.append(lambda result: self.printed.extend(
-                conversation_annotations(result, shown, shown_rule)))
-        self.sarif_results: list | None = None
+            # Kept compressed by rank until the end (most severe are printed first).
+            annotations = RecordSpool()
+            self.annotations = annotations
+            self._makers.append(lambda result: spool_annotations(annotations, result, shown, shown_rule))
+        self.sarif_results: RecordSpool | None = None
         if any(output_format(o) == "sarif" for o in outputs):
-            from cs_audit.reporters.sarif import conversation_results
+            from cs_audit.reporters.sarif import spool_results
 
-            found: list = []
+            found = RecordSpool()
             self.sarif_results = found
             sarif_rule = None if all_findings else rule
-            self._makers.append(lambda result: found.extend(conversation_results(result, shown, sarif_rule)))
+            self._makers.append(lambda result: spool_results(found, result, shown, sarif_rule))
         if any(output_format(o) == "junit" for o in outputs):
             from cs_audit.reporters.junit import JUnitCases, conversation_case
 
@@ -422,7 +428,7 @@ def _conversations_label(_item: object) -> str:
 def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
                    entry_lines: Iterable[str] | None = None, workbook_rows: WorkbookRows | None = None,
                    junit_cases: JUnitCases | None = None, rule: GateRule | None = None,
-                   sarif_results: Sequence[dict] | None = None) -> None:
+                   sarif_results: Iterable[dict] | None = None) -> None:
     """Write each report; ``entry_lines`` are the results' JSON entries if already encoded (an
     iterable that can be read once per report), ``workbook_rows`` the workbook's rows and
     ``junit_cases`` the JUnit testcases if already made; otherwise each is made from

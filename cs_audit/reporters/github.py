@@ -20,6 +20,8 @@ obeys them.
 
 from __future__ import annotations
 
+import dataclasses
+import heapq
 import re
 from dataclasses import dataclass
 from collections.abc import Iterable
@@ -29,6 +31,7 @@ from cs_audit.gate import GateRule
 from cs_audit.model import SEVERITY_RANK, CheckResult, ConversationResult
 from cs_audit.reporters.terminal import terminal_text
 from cs_audit.reporters import Report, Shown
+from cs_audit.reporters.spool import RecordSpool
 from cs_audit.reporters.suggestions import check_categories, rephrasings
 
 LEVEL_BY_SEVERITY = {"critical": "error", "major": "error", "minor": "warning", "info": "notice"}
@@ -138,10 +141,16 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _summary_line(report: Report, found: list[Annotation]) -> str:
+def _level_counts(found: Iterable[Annotation]) -> dict[str, int]:
+    levels = {"error": 0, "warning": 0, "notice": 0}
+    for annotation in found:
+        levels[annotation.level] += 1
+    return levels
+
+
+def _summary_line(report: Report, levels: dict[str, int]) -> str:
     summary = report.totals.summary
     mean = "-" if summary.score_mean is None else f"{summary.score_mean:.1f}"
-    levels = {level: sum(1 for a in found if a.level == level) for level in ("error", "warning", "notice")}
     line = (f"cs-audit: {_count(summary.conversations, 'conversation')}, {summary.passed} passed, "
             f"{summary.critical} critical, mean score {mean} (rubric {report.rubric.name}); "
             f"{_count(levels['error'], 'error')}, {_count(levels['warning'], 'warning')}, "
@@ -157,9 +166,28 @@ def render_github(report: Report, of_conversations: Iterable[Annotation] | None 
     """All workflow commands, then the summary line, each ending with a newline
     (``of_conversations`` as for ``annotations``)."""
     found = annotations(report, of_conversations)
-    return "".join(format_command(a) + "\n" for a in found) + _summary_line(report, found) + "\n"
+    return "".join(format_command(a) + "\n" for a in found) + _summary_line(report, _level_counts(found)) + "\n"
 
 
 def write_github(report: Report, stream: IO[str], of_conversations: Iterable[Annotation] | None = None) -> None:
     """Write the workflow commands and the summary line to ``stream`` (standard output in CI)."""
     stream.write(render_github(report, of_conversations))
+
+
+def spool_annotations(spool: RecordSpool, result: ConversationResult, report: Report | Shown,
+                      rule: GateRule | None = None) -> None:
+    """Keep a conversation's annotations in ``spool`` (by rank) until the run is over."""
+    for annotation in conversation_annotations(result, report, rule):
+        spool.add(dataclasses.astuple(annotation), annotation.rank)
+
+
+def write_spooled_github(report: Report, stream: IO[str], spool: RecordSpool) -> None:
+    """As :func:`write_github`, the conversations' annotations read from ``spool`` as they are
+    written (most severe first), never all held at once."""
+    problems = annotations(report, ())
+    from_spool = (Annotation(*fields) for fields in spool)
+    levels = {"error": 0, "warning": 0, "notice": 0}
+    for annotation in heapq.merge(from_spool, problems, key=lambda annotation: annotation.rank):
+        stream.write(format_command(annotation) + "\n")
+        levels[annotation.level] += 1
+    stream.write(_summary_line(report, levels) + "\n")

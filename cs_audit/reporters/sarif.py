@@ -31,6 +31,7 @@ from cs_audit import __version__
 from cs_audit.gate import GateRule
 from cs_audit.model import ConversationResult
 from cs_audit.reporters import Report, Shown
+from cs_audit.reporters.spool import RecordSpool
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -113,6 +114,13 @@ def _notifications(report: Report) -> list[dict[str, Any]]:
     return notes
 
 
+def spool_results(spool: RecordSpool, result: ConversationResult, report: Report | Shown,
+                  rule: GateRule | None = None) -> None:
+    """Keep a conversation's SARIF results in ``spool`` until the run is over."""
+    for found in conversation_results(result, report, rule):
+        spool.add(found)
+
+
 def sarif_document(report: Report, results: Iterable[dict[str, Any]] | None = None,
                    rule: GateRule | None = None) -> dict[str, Any]:
     """The SARIF log as a dict; ``results``: those of the conversations if already made
@@ -142,12 +150,39 @@ def sarif_document(report: Report, results: Iterable[dict[str, Any]] | None = No
 
 def write_sarif(report: Report, target: str | IO[str], results: Iterable[dict[str, Any]] | None = None,
                 rule: GateRule | None = None) -> None:
-    """Write the SARIF log (UTF-8 JSON) to a path or an open text stream."""
-    text = json.dumps(sarif_document(report, results, rule), ensure_ascii=False, indent=2) + "\n"
-    # A lone surrogate (a broken escape in a JSON input) could not be written as UTF-8.
-    text = _LONE_SURROGATE.sub("\ufffd", text)
+    """Write the SARIF log (UTF-8 JSON) to a path or an open text stream; ``results`` (a spool
+    of them on a CLI run) are written one by one as they are read, never all held at once."""
     if isinstance(target, str) or hasattr(target, "__fspath__"):
         with open(target, "w", encoding="utf-8", newline="\n") as stream:  # type: ignore[arg-type]
-            stream.write(text)
+            _write_sarif(report, stream, results, rule)
     else:
-        target.write(text)
+        _write_sarif(report, target, results, rule)
+
+
+def _write_sarif(report: Report, stream: IO[str], results: Iterable[dict[str, Any]] | None,
+                 rule: GateRule | None) -> None:
+    if results is None:
+        results = (found for result in report.results for found in conversation_results(result, report, rule))
+    # The document around an empty results list, split where the results go.
+    document = sarif_document(report, [], rule)
+    head, tail = _dumps(document).split('"results": []', 1)
+    index = {entry["id"]: number for number, entry in enumerate(document["runs"][0]["tool"]["driver"]["rules"])}
+    stream.write(head + '"results": [')
+    written = 0
+    for found in results:
+        if found["ruleId"] in index:
+            found = {**found, "ruleIndex": index[found["ruleId"]]}
+        # Laid out as json.dumps(indent=2) lays out an item of runs[0].results.
+        item = json.dumps(found, ensure_ascii=False, indent=2).replace("\n", "\n" + _ITEM_INDENT)
+        stream.write(("," if written else "") + "\n" + _ITEM_INDENT + _LONE_SURROGATE.sub("\ufffd", item))
+        written += 1
+    stream.write(("\n" + _RESULTS_INDENT + "]" if written else "]") + tail)
+
+
+_RESULTS_INDENT = " " * 6  # "results" is a key of runs[0], three levels deep
+_ITEM_INDENT = " " * 8
+
+
+def _dumps(document: dict[str, Any]) -> str:
+    # A lone surrogate (a broken escape in a JSON input) could not be written as UTF-8.
+    return _LONE_SURROGATE.sub("\ufffd", json.dumps(document, ensure_ascii=False, indent=2) + "\n")

@@ -122,11 +122,24 @@ def lexicons_option(command: Callable) -> Callable:
              "one (make one with `cs-audit lexicon copy DIR`).")(command)
 
 
+class RubricUserError(UserError):
+    """An invalid rubric: every problem as ``path:line: message``, then their count; exit 2."""
+
+    def __init__(self, error: RubricError) -> None:
+        super().__init__(str(error))
+        self.problems = error.problems
+
+    def show(self, file=None) -> None:
+        for problem in self.problems:
+            click.echo(terminal_text(str(problem)), err=True)
+        click.echo(f"invalid rubric: {len(self.problems)} problem(s)", err=True)
+
+
 def _load_rubric_or_fail(reference: str) -> Rubric:
     try:
         return load_rubric(reference)
     except RubricError as error:
-        raise UserError(f"invalid rubric: {error}") from None
+        raise RubricUserError(error) from None
     except FileNotFoundError as error:
         raise UserError(str(error)) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import itertools
 import json
@@ -24,6 +25,7 @@ from cs_audit.parsers.columns import ColumnMap, ColumnMapError, parse_map_option
 from cs_audit.parsers.text import EncodingProblem, check_encoding
 from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.atomic import atomic_target
+from cs_audit.reporters.deflate import TemporarySpaceError
 from cs_audit.reporters.terminal import terminal_text
 from cs_audit.reporters.json_report import SCHEMA
 from cs_audit.rubric import Rubric, RubricError, load_rubric
@@ -88,6 +90,10 @@ class CommandGroup(click.Group):
             return super().invoke(ctx)
         except LexiconError as error:
             raise LexiconUserError(error) from None
+        except TemporarySpaceError as error:
+            # The results wait in TMPDIR until the totals are known; no report was touched yet.
+            raise UserError(f"{error.strerror}: free space there, or set TMPDIR to a folder with "
+                            "room; no report was written or replaced") from None
         except KeyboardInterrupt:
             click.echo("interrupted: no report was replaced", err=True)
             ctx.exit(EXIT_INTERRUPTED)
@@ -440,7 +446,11 @@ def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
                             stream.writelines(line + "\n" for line in entry_lines)
         except OSError as error:
             # The other reports are still written; the run then ends with exit status 2.
-            click.echo(f"error: cannot write {output}: {error.strerror or error}; "
+            reason = error.strerror or error
+            if error.errno in (errno.ENOSPC, errno.EDQUOT) and not isinstance(error, TemporarySpaceError):
+                folder = Path(output).parent
+                reason = f"no space left in {folder if str(folder) else '.'}"
+            click.echo(f"error: cannot write {output}: {reason}; "
                        "the previous file, if any, is left as it was", err=True)
             failed.append(output)
     if failed:

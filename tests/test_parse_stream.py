@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import sys
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -448,11 +449,20 @@ def lines_read(monkeypatch):
             counts.append(0)
             index = len(counts) - 1
 
-            def lines():
-                for line in handle:
-                    counts[index] += 1
-                    yield line
-            yield lines()
+            class CountingLines:
+                """The stream, counting the lines read (by iteration, or whole by readline)."""
+
+                def __iter__(self):
+                    for line in handle:
+                        counts[index] += 1
+                        yield line
+
+                def readline(self, size=-1):
+                    line = handle.readline(size)
+                    if line.endswith("\n") or (line and len(line) != size):
+                        counts[index] += 1
+                    return line
+            yield CountingLines()
 
     monkeypatch.setattr(text_module.TextSource, "open", counting_open)
     return counts
@@ -590,16 +600,26 @@ def test_parse_file_leaves_the_garbage_collector_as_it_was(tmp_path):
 def test_a_pipe_is_read_once_and_whole(tmp_path):
     import os
     import threading
+    import fcntl
+    import termios
+
     pipe = tmp_path / "export.csv"
     os.mkfifo(pipe)
+    # A writer holds the pipe before the reader opens it (a pipe with no writer reads as empty),
+    # and lets go only once the reader has taken the data, so that the reader then sees the end.
+    # (A writer thread that opened the pipe itself could come after the reader: a race.)
+    writer = os.open(pipe, os.O_RDWR)
+    os.write(writer, "conversation_id,role,text\nA,buyer,在吗\nB,agent,在的\nA,agent,您好\n".encode())
 
-    def write() -> None:
-        with open(pipe, "w", encoding="utf-8") as handle:
-            handle.write("conversation_id,role,text\nA,buyer,在吗\nB,agent,在的\nA,agent,您好\n")
+    def close_once_read() -> None:
+        waiting = bytearray(4)
+        while fcntl.ioctl(writer, termios.FIONREAD, waiting) == 0 and int.from_bytes(waiting, sys.byteorder):
+            threading.Event().wait(0.01)
+        os.close(writer)
 
-    writer = threading.Thread(target=write)
-    writer.start()
+    closer = threading.Thread(target=close_once_read)
+    closer.start()
     summary, conversations = streamed(pipe, "csv")
-    writer.join()
+    closer.join()
     assert [(c.id, len(c.messages)) for c in conversations] == [("A", 2), ("B", 1)]
     assert (summary.encoding, summary.rows, summary.problems) == ("utf-8", 3, ())

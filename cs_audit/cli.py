@@ -574,7 +574,8 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
-              help="Bundled rubric name (see `rubrics/`) or a TOML rubric file.")
+              help="Bundled rubric name (default, taobao, pdd, jd, douyin; `cs-audit rubric show NAME` "
+                   "prints one) or a TOML rubric file.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write a report; the extension picks the format (.json, .jsonl, .xlsx, "
                    ".xml for JUnit). Repeatable.")

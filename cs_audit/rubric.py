@@ -327,12 +327,18 @@ def _load_layers(path: Path, shown: str, seen: tuple[Path, ...],
     return merged
 
 
+# The source of a bundled rubric as reports show it: its file lives inside the installed package
+# (`cs-audit rubric show NAME` prints it), so no path a user could open is shown.
+BUNDLED_SOURCE = "bundled"
+
+
+def _is_bundled(path: Path) -> bool:
+    return path.resolve().parent == data_dir("rubrics").resolve()
+
+
 def _shown_path(path: Path) -> str:
-    bundled = data_dir("rubrics").resolve()
-    resolved = path.resolve()
-    if resolved.parent == bundled:
-        return f"rubrics/{resolved.name}"
-    return str(path)
+    """A rubric file as messages name it: a bundled one by its name, any other by its path."""
+    return f"{path.name} ({BUNDLED_SOURCE})" if _is_bundled(path) else str(path)
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -545,4 +551,5 @@ def load_rubric(reference: str) -> Rubric:
     places: dict[tuple[str, ...], tuple[str, int]] = {}
     files: list[str] = []
     data = _load_layers(path, shown, (), places, files)
-    return _validate(data, _Origins(places, files), shown, path.stem)
+    source = BUNDLED_SOURCE if _is_bundled(path) else shown
+    return _validate(data, _Origins(places, files), source, path.stem)

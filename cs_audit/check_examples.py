@@ -74,10 +74,8 @@ def bundled_examples_dir() -> Path:
 
 
 def shown_path(path: Path) -> str:
-    """A table's path as messages show it: ``rubrics/examples/x.tsv`` for a bundled one."""
-    bundled = bundled_examples_dir().resolve()
-    if path.resolve().parent == bundled:
-        return f"rubrics/examples/{path.name}"
+    """A table's path as messages show it: where it is, also for a bundled one (inside the
+    installed package), so that it can be opened."""
     return str(path)
 
 

@@ -225,7 +225,7 @@ CHECK_KINDS: dict[str, CheckKind] = {
     kind.name: kind for kind in (
         CheckKind(
             "response",
-            "A response-time metric of SPEC §3 must not exceed a limit.",
+            "A response-time metric (first_s, avg_s, max_s, slow or unanswered) must not exceed a limit.",
             {
                 "metric": Param(str, True, RESPONSE_METRICS, doc="which metric to limit"),
                 "max": Param((int, float), True, minimum=0, doc="largest value that passes"),

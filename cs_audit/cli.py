@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import itertools
 import json
@@ -26,6 +27,7 @@ from cs_audit.parsers.stdin import STDIN_ARGUMENT, STDIN_NAME
 from cs_audit.parsers.text import EncodingProblem, check_encoding
 from cs_audit.reporters import Report, masker, output_format
 from cs_audit.reporters.atomic import atomic_target
+from cs_audit.reporters.deflate import TemporarySpaceError
 from cs_audit.reporters.spool import RecordSpool
 from cs_audit.reporters.terminal import terminal_text, terminal_width, use_colour
 from cs_audit.reporters.json_report import SCHEMA
@@ -93,6 +95,10 @@ class CommandGroup(click.Group):
             return super().invoke(ctx)
         except LexiconError as error:
             raise LexiconUserError(error) from None
+        except TemporarySpaceError as error:
+            # The results wait in TMPDIR until the totals are known; no report was touched yet.
+            raise UserError(f"{error.strerror}: free space there, or set TMPDIR to a folder with "
+                            "room; no report was written or replaced") from None
         except KeyboardInterrupt:
             click.echo("interrupted: no report was replaced", err=True)
             ctx.exit(EXIT_INTERRUPTED)
@@ -127,11 +133,24 @@ def lexicons_option(command: Callable) -> Callable:
              "one (make one with `cs-audit lexicon copy DIR`).")(command)
 
 
+class RubricUserError(UserError):
+    """An invalid rubric: every problem as ``path:line: message``, then their count; exit 2."""
+
+    def __init__(self, error: RubricError) -> None:
+        super().__init__(str(error))
+        self.problems = error.problems
+
+    def show(self, file=None) -> None:
+        for problem in self.problems:
+            click.echo(terminal_text(str(problem)), err=True)
+        click.echo(f"invalid rubric: {len(self.problems)} problem(s)", err=True)
+
+
 def _load_rubric_or_fail(reference: str) -> Rubric:
     try:
         return load_rubric(reference)
     except RubricError as error:
-        raise UserError(f"invalid rubric: {error}") from None
+        raise RubricUserError(error) from None
     except FileNotFoundError as error:
         raise UserError(str(error)) from None
 
@@ -469,7 +488,11 @@ def _write_outputs(report: Report, outputs: Sequence[str], lang: str = "zh",
                             stream.writelines(line + "\n" for line in entry_lines)
         except OSError as error:
             # The other reports are still written; the run then ends with exit status 2.
-            click.echo(f"error: cannot write {output}: {error.strerror or error}; "
+            reason = error.strerror or error
+            if error.errno in (errno.ENOSPC, errno.EDQUOT) and not isinstance(error, TemporarySpaceError):
+                folder = Path(output).parent
+                reason = f"no space left in {folder if str(folder) else '.'}"
+            click.echo(f"error: cannot write {output}: {reason}; "
                        "the previous file, if any, is left as it was", err=True)
             failed.append(output)
     if failed:
@@ -676,7 +699,8 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--rubric", "rubric_ref", default="default", show_default=True, metavar="NAME|FILE",
-              help="Bundled rubric name (see `rubrics/`) or a TOML rubric file.")
+              help="Bundled rubric name (default, taobao, pdd, jd, douyin; `cs-audit rubric show NAME` "
+                   "prints one) or a TOML rubric file.")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
               help="Write a report; the extension picks the format (.json, .jsonl, .xlsx, "
                    ".xml for JUnit, .sarif for code scanning). Repeatable.")

@@ -135,6 +135,50 @@ def test_a_field_over_the_cap_is_a_problem_in_jsonl_too(tmp_path):
     assert problems_of(parsed) == [(2, "a field is longer than 1,000,000 characters")]
 
 
+def test_a_jsonl_line_past_the_line_cap_is_a_problem_and_the_rest_is_read(tmp_path):
+    from cs_audit.parsers.canonical_jsonl import MAX_LINE_CHARS
+
+    path = tmp_path / "chat.jsonl"
+    line = '{"conversation_id": "C1", "role": "buyer", "text": "%s"}\n'
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write(line % "在吗")
+        stream.write(line % ("x" * (MAX_LINE_CHARS + 10)))
+        stream.write(line % "还在吗")
+    parsed = parse_file(path)
+    assert problems_of(parsed) == [(2, "the line is longer than 8,000,000 characters (a field may "
+                                       "hold at most 1,000,000); skipped")]
+    [conversation] = parsed.conversations
+    assert [message.text for message in conversation.messages] == ["在吗", "还在吗"]
+    assert parsed.summary.rows == 3
+
+
+def test_an_over_long_line_is_skipped_without_being_held():
+    import io
+
+    from cs_audit.parsers.text import bounded_lines
+
+    class CountingText(io.StringIO):
+        largest = 0
+
+        def readline(self, size=-1):
+            line = super().readline(size)
+            CountingText.largest = max(CountingText.largest, len(line))
+            return line
+
+    stream = CountingText("short\n" + "y" * 5_000_000 + "\nlast", newline="\n")
+    assert list(bounded_lines(stream, 100)) == ["short\n", None, "last"]
+    assert CountingText.largest <= 1 << 20
+
+
+def test_a_line_exactly_at_the_cap_is_read():
+    import io
+
+    from cs_audit.parsers.text import bounded_lines
+
+    text = "a" * 10 + "\n" + "b" * 10
+    assert list(bounded_lines(io.StringIO(text, newline="\n"), 10)) == ["a" * 10 + "\n", "b" * 10]
+
+
 # --- workbooks ---------------------------------------------------------------------------------
 
 def _workbook(path, rows):

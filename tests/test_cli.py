@@ -220,6 +220,18 @@ def test_rubric_validate_and_show(run_cli, tmp_path):
     assert run_cli("rubric", "show", "nope").exit_code == 2
 
 
+def test_rubric_validate_lists_every_problem_then_their_count(run_cli, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "default"\npass_scor = 80\n[checks.first_reply]\nseverity = "huge"\n'
+                   '[checks.greting]\nenabled = false\n', encoding="utf-8")
+    result = run_cli("rubric", "validate", bad)
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines[:3]] == [f"{bad}:2", f"{bad}:4", f"{bad}:5"]
+    assert "did you mean 'pass_score'?" in lines[0] and "did you mean 'greeting'?" in lines[2]
+    assert lines[3:] == ["invalid rubric: 3 problem(s)"]
+
+
 def test_explain_unknown_id_exits_2(run_cli):
     result = run_cli("explain", "no.such.thing")
     assert result.exit_code == 2 and "known:" in result.stderr

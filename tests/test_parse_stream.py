@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import sys
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -448,11 +449,20 @@ def lines_read(monkeypatch):
             counts.append(0)
             index = len(counts) - 1
 
-            def lines():
-                for line in handle:
-                    counts[index] += 1
-                    yield line
-            yield lines()
+            class CountingLines:
+                """The stream, counting the lines read (by iteration, or whole by readline)."""
+
+                def __iter__(self):
+                    for line in handle:
+                        counts[index] += 1
+                        yield line
+
+                def readline(self, size=-1):
+                    line = handle.readline(size)
+                    if line.endswith("\n") or (line and len(line) != size):
+                        counts[index] += 1
+                    return line
+            yield CountingLines()
 
     monkeypatch.setattr(text_module.TextSource, "open", counting_open)
     return counts

@@ -81,9 +81,70 @@ def test_a_failed_write_leaves_yesterdays_report_and_no_temporary_file(chats, mo
     monkeypatch.setattr("cs_audit.reporters.json_report.write_document", full_disk)
     result = run("audit", chats, "-o", target, "-o", other, "--format", "none")
     assert result.exit_code == 2
-    assert "cannot write" in result.output and "No space left on device" in result.output
+    assert f"cannot write {target}: no space left in {chats.parent}; the previous file" in result.stderr
     assert target.read_text(encoding="utf-8") == "yesterday"
     assert other.exists()  # the other report still comes
+    assert leftovers(chats.parent) == []
+
+
+class FullTemporaryFile:
+    """A temporary file on a full disk: every write fails as the kernel says ENOSPC."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def write(self, data):
+        raise OSError(28, "No space left on device")
+
+    flush = write
+
+    def close(self):
+        pass
+
+
+def test_a_full_temporary_folder_is_a_clear_error_and_the_old_report_stays(chats, monkeypatch):
+    import tempfile
+
+    target = chats.parent / "report.json"
+    target.write_text("yesterday", encoding="utf-8")
+    monkeypatch.setattr("cs_audit.reporters.deflate.tempfile.TemporaryFile", FullTemporaryFile)
+    # Enough text that the spool writes before the end of the run.
+    rows = "".join(f"C{n},2024-04-15 10:00:00,buyer,b,在吗\n" for n in range(400))
+    chats.write_text(CHAT + rows, encoding="utf-8")
+    result = run("audit", chats, "-o", target, "--format", "none", "-q")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"Error: no space left in the temporary folder {tempfile.gettempdir()}: "
+                             "free space there, or set TMPDIR to a folder with room; no report was "
+                             "written or replaced\n")
+    assert target.read_text(encoding="utf-8") == "yesterday"
+    assert leftovers(chats.parent) == []
+
+
+def test_a_temporary_folder_that_fills_while_a_workbook_is_written_is_named(chats, monkeypatch):
+    import tempfile
+
+    from cs_audit import cli
+
+    target = chats.parent / "report.xlsx"
+    target.write_bytes(b"yesterday")
+    real_temporary_file, real_write_outputs = tempfile.TemporaryFile, cli._write_outputs
+    full = []
+
+    def temporary_file(*args, **kwargs):
+        return FullTemporaryFile() if full else real_temporary_file(*args, **kwargs)
+
+    def write_outputs(*args, **kwargs):
+        full.append(True)  # the disk fills up once the audit is over
+        return real_write_outputs(*args, **kwargs)
+
+    monkeypatch.setattr("cs_audit.reporters.deflate.tempfile.TemporaryFile", temporary_file)
+    monkeypatch.setattr(cli, "_write_outputs", write_outputs)
+    result = run("audit", chats, "-o", target, "-o", chats.parent / "r.json", "--format", "none")
+    assert result.exit_code == 2
+    assert (f"cannot write {target}: no space left in the temporary folder {tempfile.gettempdir()}"
+            in result.stderr)
+    assert target.read_bytes() == b"yesterday"
+    assert (chats.parent / "r.json").exists()  # the other report still comes
     assert leftovers(chats.parent) == []
 
 

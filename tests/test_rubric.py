@@ -78,7 +78,7 @@ def error_of(tmp_path, text, name="bad.toml"):
 
 
 def test_unknown_top_level_key_names_file_and_line(tmp_path):
-    error, path = error_of(tmp_path, 'name = "x"\n\npass_scor = 80\n')
+    error, path = error_of(tmp_path, 'name = "x"\n\npass_scor = 80\n' + CHECK)
     assert str(error).startswith(f"{path}:3: unknown key 'pass_scor'")
 
 
@@ -93,7 +93,7 @@ def test_wrong_type_names_its_line(tmp_path):
 
 
 def test_boolean_is_not_a_number(tmp_path):
-    error, _ = error_of(tmp_path, 'name = "x"\npass_score = true\n')
+    error, _ = error_of(tmp_path, 'name = "x"\npass_score = true\n' + CHECK)
     assert error.line == 2
 
 
@@ -112,7 +112,7 @@ def test_boolean_is_not_a_number(tmp_path):
     ('\n[checks.Bad-Id]\nkind = "response"\n', 3, "lower-case"),
 ])
 def test_bad_values_name_the_line(tmp_path, text, line, words):
-    error, _ = error_of(tmp_path, 'name = "x"\n' + text)
+    error, _ = error_of(tmp_path, 'name = "x"\n' + text + ("" if "[checks." in text else CHECK))
     assert error.line == line, str(error)
     assert words in str(error)
 
@@ -185,3 +185,73 @@ def test_points_that_are_not_a_usable_number_are_errors(tmp_path, value, message
                     encoding="utf-8")
     with pytest.raises(RubricError, match=rf"r.toml:4: checks.greeting.points {message}"):
         load_rubric(str(path))
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
+    error, path = error_of(tmp_path, 'name = "x"\npass_scor = 80\n' + CHECK.replace('"major"', '"huge"')
+                           + "maxx = 3\n[response]\nslow_after = 3\n")
+    found = [(problem.line, problem.message.split(";")[0]) for problem in error.problems]
+    assert found == [
+        (2, "unknown key 'pass_scor' in the rubric"),
+        (7, "checks.first_reply.severity = 'huge' is not one of: critical, major, minor, info"),
+        (11, "unknown key 'maxx' in check 'first_reply' (kind response)"),
+        (13, "unknown key 'slow_after' in [response]"),
+    ]
+    assert all(problem.path == path for problem in error.problems)
+    assert str(error).splitlines()[0] == f"{path}:2: " + error.problems[0].message
+
+
+@pytest.mark.parametrize("text, line, suggestion", [
+    ('pass_scor = 80\n' + CHECK, 2, "did you mean 'pass_score'?"),
+    (CHECK + "metrc = 'first_s'\n", 10, "did you mean 'metric'?"),
+    (CHECK.replace('"response"', '"respons"'), 4, "did you mean 'response'?"),
+    (CHECK.replace('"major"', '"majr"'), 6, "did you mean 'major'?"),
+    ('\n[kpis."taobao.reply_3min_rat"]\nwithin_s = 3\n' + CHECK, 3, "did you mean 'taobao.reply_3min_rate'?"),
+])
+def test_an_unknown_name_suggests_the_nearest_known_one(tmp_path, text, line, suggestion):
+    error, _ = error_of(tmp_path, 'name = "x"\n' + text)
+    assert error.line == line and str(error).endswith(suggestion), str(error)
+
+
+def test_an_unknown_check_in_an_extending_rubric_suggests_the_inherited_one(tmp_path):
+    error, _ = error_of(tmp_path, 'extends = "default"\n\n[checks.greting]\nenabled = false\n')
+    assert error.line == 3
+    assert "no check 'greting' is defined to override: did you mean 'greeting'?" in str(error)
+
+
+def test_a_far_off_name_lists_what_is_known_instead(tmp_path):
+    error, _ = error_of(tmp_path, 'name = "x"\nzzzzzz = 1\n' + CHECK)
+    assert "did you mean" not in str(error) and "known: name, description" in str(error)
+
+
+@pytest.mark.parametrize("grades", ["A = 80\nB = 90\nF = 0\n", "A = 90\nB = 90\nF = 0\n",
+                                    "F = 0\nD = 60\nA = 90\n"])
+def test_grade_bands_out_of_order_are_an_error(tmp_path, grades):
+    error, _ = error_of(tmp_path, 'name = "x"\n' + CHECK + "[grades]\n" + grades)
+    assert "grades out of order" in str(error) and "best first" in str(error)
+    assert error.line == 12  # the first band listed after a band it should be below
+
+
+def test_an_empty_rubric_is_an_error(tmp_path):
+    error, path = error_of(tmp_path, "")
+    assert str(error) == f"{path}:1: the rubric has no checks: add [checks.ID] tables, or extend " \
+                         'a rubric that has them (extends = "default")'
+
+
+def test_a_rubric_whose_checks_are_all_switched_off_is_an_error(tmp_path):
+    error, _ = error_of(tmp_path, 'name = "x"\n' + CHECK + "enabled = false\n")
+    assert "every check is switched off" in str(error)
+
+
+def test_an_empty_rubric_is_reported_with_the_other_problems(tmp_path):
+    error, _ = error_of(tmp_path, 'name = "x"\npass_score = 120\n')
+    assert [problem.line for problem in error.problems] == [1, 2]
+
+
+def test_problems_in_an_extended_file_come_before_those_of_the_extending_one(tmp_path):
+    write(tmp_path, "base.toml", 'name = "base"\n' + CHECK.replace('"major"', '"bad"'))
+    child = write(tmp_path, "child.toml", 'extends = "base.toml"\npass_scor = 3\n')
+    with pytest.raises(RubricError) as caught:
+        load_rubric(str(child))
+    assert [(p.path.rsplit("/", 1)[-1], p.line) for p in caught.value.problems] == [
+        ("base.toml", 6), ("child.toml", 2)]

@@ -221,7 +221,9 @@ def test_explain_check_shows_its_examples_each_way(run_cli):
     result = run_cli("explain", "dispute_remedy")
     assert result.exit_code == 0
     out = result.stdout
-    assert "Examples (rubrics/examples/dispute_remedy.tsv):" in out
+    from cs_audit.check_examples import check_examples_path
+
+    assert f"Examples ({check_examples_path('dispute_remedy')}):" in out
     assert out.index("Fails on:") < out.index("Passes on:") < out.index("Does not apply to:")
     assert "buyer 收到的杯子碎了一个  │  agent 非常抱歉" in out
 

@@ -9,14 +9,19 @@ from typing import Any
 
 from cs_audit.model import Conversation
 from cs_audit.parsers.json_text import JsonUnreadable, decode_json
-from cs_audit.parsers.records import ColumnMapLike, ConversationBuilder, canonical_column, cell_text
-from cs_audit.parsers.text import TextSource, text_source
+from cs_audit.parsers.records import (MAX_FIELD_CHARS, ColumnMapLike, ConversationBuilder,
+                                      canonical_column, cell_text)
+from cs_audit.parsers.text import TextSource, bounded_lines, text_source
 
 # A line opening with a plain string pair as json.dumps writes it, {"conversation_id": "C1", …}:
 # the first pass takes the id from it without parsing the line when that cannot differ from
 # json.loads (see _conversation_id).
 _FIRST_PAIR = re.compile(r'\{"([^"]*)": ?"([^"]*)"[,}]')
 _KEYS_REMEMBERED = 1024
+# The longest line read: a record whose text is at the field cap, written with every character
+# escaped (\\uXXXX, 6 characters each), with room for the other fields. A longer line is a
+# problem of its own and is skipped unread, so one huge line cannot fill memory.
+MAX_LINE_CHARS = 8 * MAX_FIELD_CHARS
 
 
 class _KeyColumns(dict):
@@ -86,8 +91,10 @@ def _conversation_id(line: str, columns: _KeyColumns) -> str | None:
 def _last_records(source: TextSource, columns: _KeyColumns) -> dict[int, str]:
     """First pass: for each conversation id, the line of its last record, as {line: id}."""
     last: dict[str, int] = {}
-    with source.open(newline="\n") as lines:
-        for number, line in enumerate(lines, start=1):
+    with source.open(newline="\n") as stream:
+        for number, line in enumerate(bounded_lines(stream, MAX_LINE_CHARS), start=1):
+            if line is None:
+                continue  # the main pass reports it
             conversation_id = _conversation_id(line, columns)
             if conversation_id:
                 last[conversation_id] = number
@@ -119,8 +126,12 @@ def stream_jsonl(path: Path, builder: ConversationBuilder,
     source = text_source(path, encoding, on_bad_line=builder.problem)
     columns = _KeyColumns(builder.column_map)
     closing = _last_records(source, columns)
-    with source.open(newline="\n") as lines:
-        for number, line in enumerate(lines, start=1):
+    with source.open(newline="\n") as stream:
+        for number, line in enumerate(bounded_lines(stream, MAX_LINE_CHARS), start=1):
+            if line is None:
+                builder.problem(number, f"the line is longer than {MAX_LINE_CHARS:,} characters "
+                                        f"(a field may hold at most {MAX_FIELD_CHARS:,}); skipped")
+                continue
             record = _record_text(line)
             if record is None:
                 continue

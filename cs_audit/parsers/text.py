@@ -253,6 +253,23 @@ def read_bounded(path: Path) -> bytes:
     return data
 
 
+# Characters read at a time while skipping the rest of an over-long line.
+_SKIP_CHARS = 1 << 20
+
+
+def bounded_lines(stream: TextIO, limit: int) -> Iterator[str | None]:
+    """Each line of ``stream`` as it reads them (ends as its ``newline`` says), or None for a
+    line of more than ``limit`` characters, whose rest is skipped without being held: a single
+    50 MB line costs no more memory than ``limit`` characters."""
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith("\n"):
+            while (rest := stream.readline(_SKIP_CHARS)) and not rest.endswith("\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
 @dataclass(frozen=True)
 class TextSource:
     """A file's text, readable more than once: streamed from disk in ``codec`` or held decoded.

@@ -11,6 +11,8 @@ combined from the pieces' CRCs (zlib's ``crc32_combine``, which Python's zlib do
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
 import itertools
 import tempfile
 import zlib
@@ -24,6 +26,26 @@ _CHUNK = 1 << 20
 # Temporary text is compressed fast: it is read back once or twice, then deleted.
 _TEXT_LEVEL = 1
 _TEXT_AT_ONCE = 1 << 16
+
+
+# What a full disk or an exhausted quota says.
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class TemporarySpaceError(OSError):
+    """The temporary folder the run's data waits in (TMPDIR) is full: a report may be fine to
+    write, but nothing can be spooled, so the message names that folder, not the report's."""
+
+
+@contextlib.contextmanager
+def _spooling() -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        if error.errno in _NO_SPACE and not isinstance(error, TemporarySpaceError):
+            raise TemporarySpaceError(
+                error.errno, f"no space left in the temporary folder {tempfile.gettempdir()}") from error
+        raise
 
 
 def _gf2_times(matrix: list[int], vector: int) -> int:
@@ -65,7 +87,8 @@ class DeflatedPiece:
     (ended with a sync flush, so that more can follow), with its CRC-32 and length."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()
+        with _spooling():
+            self._file = tempfile.TemporaryFile()
         self._compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, _RAW)
         self.crc = 0
         self.length = 0
@@ -75,14 +98,16 @@ class DeflatedPiece:
         """Compress ``data`` after what was added before."""
         self.crc = zlib.crc32(data, self.crc)
         self.length += len(data)
-        self._file.write(self._compressor.compress(data))
+        with _spooling():
+            self._file.write(self._compressor.compress(data))
 
     def compressed(self) -> Iterator[bytes]:
         """The piece's deflate data (no more can be added once it is read)."""
-        if not self._ended:
-            self._file.write(self._compressor.flush(zlib.Z_SYNC_FLUSH))
-            self._ended = True
-        self._file.flush()
+        with _spooling():
+            if not self._ended:
+                self._file.write(self._compressor.flush(zlib.Z_SYNC_FLUSH))
+                self._ended = True
+            self._file.flush()
         self._file.seek(0)
         while chunk := self._file.read(_CHUNK):
             yield chunk
@@ -97,7 +122,8 @@ class DeflatedText:
     temporary folder is a tmpfs, of the memory) the text itself would take."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()
+        with _spooling():
+            self._file = tempfile.TemporaryFile()
         self._compressor: zlib._Compress | None = zlib.compressobj(_TEXT_LEVEL)
         self._waiting: list[str] = []
         self._waiting_length = 0
@@ -114,7 +140,9 @@ class DeflatedText:
     def _compress_waiting(self) -> None:
         if self._waiting and self._compressor is not None:
             # surrogatepass: any str comes back as it was written, even a lone surrogate.
-            self._file.write(self._compressor.compress("".join(self._waiting).encode("utf-8", "surrogatepass")))
+            with _spooling():
+                self._file.write(self._compressor.compress(
+                    "".join(self._waiting).encode("utf-8", "surrogatepass")))
         self._waiting.clear()
         self._waiting_length = 0
 
@@ -122,9 +150,11 @@ class DeflatedText:
         """The pieces of the text between ``separator``s, and after the last one if not empty."""
         if self._compressor is not None:
             self._compress_waiting()
-            self._file.write(self._compressor.flush())
+            with _spooling():
+                self._file.write(self._compressor.flush())
             self._compressor = None
-        self._file.flush()
+        with _spooling():
+            self._file.flush()
         self._file.seek(0)
         decompressor = zlib.decompressobj()
         decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")

@@ -232,7 +232,7 @@ class ResponseMetrics:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class SentimentTrajectory:
-    """Buyer sentiment (snownlp positive probability) through a conversation."""
+    """Buyer mood (the rubric's mood model's positive probability) through a conversation."""
 
     first: float | None = None
     last: float | None = None

@@ -108,6 +108,15 @@ def csv_text(rows, header=HEADER) -> str:
     return buffer.getvalue()
 
 
+# A canonical CSV's rows (id, time, role, sender, text): a quick, polite chat and a slow one.
+GOOD_CHAT_ROWS = [("C1", "2024-04-15 10:00:00", "buyer", "", "在吗"),
+                  ("C1", "2024-04-15 10:00:20", "agent", "s:a", "亲，您好，在的，请问有什么可以帮您？"),
+                  ("C1", "2024-04-15 10:00:40", "buyer", "", "好的谢谢"),
+                  ("C1", "2024-04-15 10:00:50", "agent", "s:a", "不客气，祝您生活愉快")]
+SLOW_CHAT_ROWS = [("C2", "2024-04-15 10:00:00", "buyer", "", "在吗"),
+                  ("C2", "2024-04-15 10:20:00", "agent", "s:b", "在")]
+
+
 def write_csv(path: Path, rows, header=HEADER, encoding="utf-8") -> Path:
     path.write_bytes(csv_text(rows, header).encode(encoding))
     return path

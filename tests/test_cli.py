@@ -8,14 +8,7 @@ import click
 import pytest
 
 from cs_audit.cli import main
-from conftest import CANONICAL_SAMPLES, REPO, SAMPLES, write_csv
-
-GOOD = [("C1", "2024-04-15 10:00:00", "buyer", "", "在吗"),
-        ("C1", "2024-04-15 10:00:20", "agent", "s:a", "亲，您好，在的，请问有什么可以帮您？"),
-        ("C1", "2024-04-15 10:00:40", "buyer", "", "好的谢谢"),
-        ("C1", "2024-04-15 10:00:50", "agent", "s:a", "不客气，祝您生活愉快")]
-SLOW = [("C2", "2024-04-15 10:00:00", "buyer", "", "在吗"),
-        ("C2", "2024-04-15 10:20:00", "agent", "s:b", "在")]
+from conftest import CANONICAL_SAMPLES, GOOD_CHAT_ROWS as GOOD, REPO, SAMPLES, SLOW_CHAT_ROWS as SLOW, write_csv
 
 
 def test_clean_audit_exits_0(run_cli, tmp_path):

@@ -13,15 +13,9 @@ from click.testing import CliRunner
 from cs_audit.cli import main
 from cs_audit.config import ConfigError, discover, load_config
 from cs_audit.reporters.terminal import terminal_width, use_colour
-from conftest import CANONICAL_SAMPLES, write_csv
+from conftest import CANONICAL_SAMPLES, GOOD_CHAT_ROWS as GOOD, SLOW_CHAT_ROWS as SLOW, write_csv
 
 TAOBAO = CANONICAL_SAMPLES[3]
-GOOD = [("C1", "2024-04-15 10:00:00", "buyer", "", "在吗"),
-        ("C1", "2024-04-15 10:00:20", "agent", "s:a", "亲，您好，在的，请问有什么可以帮您？"),
-        ("C1", "2024-04-15 10:00:40", "buyer", "", "好的谢谢"),
-        ("C1", "2024-04-15 10:00:50", "agent", "s:a", "不客气，祝您生活愉快")]
-SLOW = [("C2", "2024-04-15 10:00:00", "buyer", "", "在吗"),
-        ("C2", "2024-04-15 10:20:00", "agent", "s:b", "在")]
 SGR = re.compile("\x1b\\[[0-9;]*m")
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import io
 import re
 from dataclasses import dataclass
 from collections.abc import Iterable
@@ -141,13 +142,6 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _level_counts(found: Iterable[Annotation]) -> dict[str, int]:
-    levels = {"error": 0, "warning": 0, "notice": 0}
-    for annotation in found:
-        levels[annotation.level] += 1
-    return levels
-
-
 def _summary_line(report: Report, levels: dict[str, int]) -> str:
     summary = report.totals.summary
     mean = "-" if summary.score_mean is None else f"{summary.score_mean:.1f}"
@@ -165,13 +159,14 @@ def _summary_line(report: Report, levels: dict[str, int]) -> str:
 def render_github(report: Report, of_conversations: Iterable[Annotation] | None = None) -> str:
     """All workflow commands, then the summary line, each ending with a newline
     (``of_conversations`` as for ``annotations``)."""
-    found = annotations(report, of_conversations)
-    return "".join(format_command(a) + "\n" for a in found) + _summary_line(report, _level_counts(found)) + "\n"
+    stream = io.StringIO()
+    write_github(report, stream, of_conversations)
+    return stream.getvalue()
 
 
 def write_github(report: Report, stream: IO[str], of_conversations: Iterable[Annotation] | None = None) -> None:
     """Write the workflow commands and the summary line to ``stream`` (standard output in CI)."""
-    stream.write(render_github(report, of_conversations))
+    _write_commands(report, stream, annotations(report, of_conversations))
 
 
 def spool_annotations(spool: RecordSpool, result: ConversationResult, report: Report | Shown,
@@ -184,10 +179,15 @@ def spool_annotations(spool: RecordSpool, result: ConversationResult, report: Re
 def write_spooled_github(report: Report, stream: IO[str], spool: RecordSpool) -> None:
     """As :func:`write_github`, the conversations' annotations read from ``spool`` as they are
     written (most severe first), never all held at once."""
-    problems = annotations(report, ())
     from_spool = (Annotation(*fields) for fields in spool)
+    _write_commands(report, stream, heapq.merge(from_spool, annotations(report, ()),
+                                                 key=lambda annotation: annotation.rank))
+
+
+def _write_commands(report: Report, stream: IO[str], ordered: Iterable[Annotation]) -> None:
+    """Each annotation of ``ordered`` (already most severe first) as a command, then the summary."""
     levels = {"error": 0, "warning": 0, "notice": 0}
-    for annotation in heapq.merge(from_spool, problems, key=lambda annotation: annotation.rank):
+    for annotation in ordered:
         stream.write(format_command(annotation) + "\n")
         levels[annotation.level] += 1
     stream.write(_summary_line(report, levels) + "\n")

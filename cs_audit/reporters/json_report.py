@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from cs_audit.aggregate import GroupTotals, ResponseTotals
-from cs_audit.model import STEPS, DisputeFacts
-from cs_audit.model import ConversationResult, InputSummary, ResponseMetrics
+from cs_audit.model import STEPS, ConversationResult, DisputeFacts, InputSummary, ResponseMetrics
 from cs_audit.reporters import Report, Shown
 
 SCHEMA = "cs-audit/1"

@@ -120,6 +120,14 @@ def test_from_type_maps_to_roles_and_digit_strings_are_accepted(tmp_path):
     assert [m.role for m in parsed.conversations[0].messages] == ["buyer", "bot", "agent", "system", "agent"]
 
 
+def test_a_from_type_of_thousands_of_digits_is_an_unknown_role_not_a_crash(tmp_path):
+    # int() refuses a string of more than 4,300 digits; a role code is a small number anyway.
+    infos = [info(from_type="9" * 5000), info("2024-04-16 09:00:01", "0002", "在的")]
+    parsed = parse_file(write_json(tmp_path / "c.json", [{"conversation_id": "C", "message_infos": infos}]))
+    assert [m.role for m in parsed.conversations[0].messages] == ["agent"]
+    assert len(parsed.summary.problems) == 1
+
+
 def test_sender_comes_from_sender_or_nickname(tmp_path):
     infos = [info(text="a", sender="店:小暖"), info(text="b", nickname="晴天**"), info(text="c")]
     parsed = parse_file(write_json(tmp_path / "c.json", [{"conversation_id": "C", "message_infos": infos}]))

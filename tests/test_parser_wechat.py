@@ -182,6 +182,8 @@ def test_messages_are_ordered_by_create_time(tmp_path):
     (row(is_sender=2), "IsSender must be 1"),
     (row(is_sender=""), "IsSender must be 1"),
     (row(type_="文本"), "Type must be a message type number"),
+    (row(type_="²"), "Type must be a message type number"),  # isdigit() takes it, int() does not
+    (row(type_="1" * 5000), "Type must be a message type number"),  # past int()'s 4,300 digits
     (row(content="  "), "missing text"),
     (row(stamp="昨天", str_time=""), "bad timestamp"),
     (row(talker=""), "missing conversation_id"),

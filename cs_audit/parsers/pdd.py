@@ -27,7 +27,7 @@ from cs_audit.parsers.canonical_csv import FileUnreadable
 from cs_audit.parsers.json_text import JsonUnreadable, decode_json, parse_integer
 from cs_audit.parsers.records import ROLE_ALIASES, ConversationBuilder, cell_text
 from cs_audit.parsers.sheet import SheetRow, cell_at, first_sheet_head, first_sheet_rows
-from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
+from cs_audit.parsers.text import code_number, decode_bytes, read_bounded, sniff_text
 
 # --- JSON chat records ----------------------------------------------------------------------
 
@@ -176,8 +176,8 @@ def _add_message(builder: ConversationBuilder, conversation_id: str, info: Any, 
 def _role_of_from_type(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = code_number(value)
     return FROM_TYPE_ROLES.get(value) if isinstance(value, int) else None
 
 

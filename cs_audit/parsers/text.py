@@ -307,3 +307,16 @@ def text_source(path: Path, encoding: str = "auto",
         return TextSource(path, codec, codec=codec)
     text, used = decode_bytes(read_bounded(path), encoding, on_bad_line)
     return TextSource(path, used, text=text)
+
+
+CODE_DIGITS = 9
+
+
+def code_number(text: str) -> int | None:
+    """``text`` (spaces around allowed) as a small number such as a message type or role code,
+    else None: ASCII digits only (``isdigit`` also takes ² and other digits int() refuses), at
+    most ``CODE_DIGITS`` of them (int() refuses more than 4,300, and no code is that long)."""
+    digits = text.strip()
+    if digits.isascii() and digits.isdecimal() and len(digits) <= CODE_DIGITS:
+        return int(digits)
+    return None

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from cs_audit.parsers.canonical_csv import FileUnreadable, csv_records
 from cs_audit.parsers.records import ConversationBuilder
-from cs_audit.parsers.text import decode_bytes, read_bounded, sniff_text
+from cs_audit.parsers.text import code_number, decode_bytes, read_bounded, sniff_text
 
 TEXT_TYPE = 1
 SYSTEM_TYPES = (10000, 10002)
@@ -140,10 +140,10 @@ def _csv_columns(header: list[str], line: int) -> dict[str, int]:
 def _add_csv_row(line: int, row: dict[str, str], builder: ConversationBuilder) -> None:
     talker = row["TalkerId"].strip()
     raw_type = row["Type"].strip()
-    if not raw_type.isdigit():
+    message_type = code_number(raw_type)
+    if message_type is None:
         builder.problem(line, f"Type must be a message type number, found {raw_type!r}")
         return
-    message_type = int(raw_type)
     is_sender = row["IsSender"].strip()
     if message_type not in SYSTEM_TYPES and is_sender not in ("0", "1"):
         builder.problem(line, f"IsSender must be 1 (the shop account) or 0 (the buyer), "
@@ -177,7 +177,7 @@ def _message_text(message_type: int, sub_type: str, content: str) -> str:
     if message_type in SYSTEM_TYPES:
         return _system_text(content)
     if message_type == LINK_TYPE:
-        sub = int(sub_type) if sub_type.strip().isdigit() else None
+        sub = code_number(sub_type)
         placeholder = LINK_PLACEHOLDERS.get(sub, DEFAULT_LINK_PLACEHOLDER)
         title = _CARD_TITLE.search(content)
         title_text = _plain(title.group(1)) if title else ""
